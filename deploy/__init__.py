@@ -1,0 +1,1 @@
+"""Local services started from the registries: Kafka, Elasticsearch, and Prism for Beam."""

@@ -1,0 +1,5 @@
+"""Allow ``python -m newsmon``."""
+
+from newsmon.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""The ``newsmon`` command: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from newsmon import __version__
+from newsmon.errors import NewsmonError
+from newsmon.settings import Settings, add_arguments, from_args
+
+DESCRIPTION = """\
+newsmon watches news feeds as they publish: feed connectors push articles into Kafka,
+an Apache Beam pipeline tags topics and named entities with spaCy, and the results are
+indexed in Elasticsearch for search (Kibana) and for alerts on people you watch.
+
+Settings come from NEWSMON_* environment variables or the flags each command lists
+(`newsmon COMMAND --help`); flags win.
+"""
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_services(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.deploy import services
+
+    only = tuple(args.only) if args.only else services.SERVICE_NAMES
+    if args.action == "up":
+        for line in services.up(settings, progress, only):
+            print(line)
+        print(f"data and logs: {settings.home}   downloads: {settings.cache}")
+        print("stop with: newsmon services down")
+    elif args.action == "down":
+        for line in services.down(settings, only):
+            print(line)
+    else:
+        statuses = services.status(settings)
+        if args.json:
+            print(json.dumps([vars(s) for s in statuses], indent=2))
+        for s in statuses if not args.json else []:
+            state = "healthy" if s.healthy else ("unhealthy" if s.running else "stopped")
+            memory = f", {s.rss_mib:.0f} MiB resident" if s.rss_mib else ""
+            pid = f" (pid {s.pid}{memory})" if s.pid else ""
+            print(f"{s.name:<14} {state}{pid}: {s.detail}")
+        return 0 if all(s.healthy for s in statuses) else 3
+    return 0
+
+
+def cmd_smoke(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.smoke import run_smoke
+
+    result = run_smoke(settings, progress, timeout=args.timeout)
+    print(f"smoke round trip passed: Kafka → Beam ({result.runner}) → Elasticsearch in "
+          f"{result.seconds_to_searchable:.1f}s; found {result.document_id} “{result.title}”")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.deploy import services
+
+    for line in services.up(settings, progress):
+        print(line)
+    cmd_smoke(args, settings)
+    print(f"\nServices keep running. Elasticsearch: {settings.es_url}   Kafka: "
+          f"{','.join(settings.kafka_bootstrap_servers)}\n"
+          "Kibana (with Docker): docker compose -f deploy/docker-compose.yml up kibana\n"
+          "Stop everything: newsmon services down")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    for name, value in settings.describe().items():
+        print(f"{name:<26} {value}")
+    return 0
+
+
+def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.pipelines.nlp import load_model, model_id
+
+    nlp = load_model()
+    print(f"{model_id(nlp)} loaded; components: {', '.join(nlp.pipe_names)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsmon", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"newsmon {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
+        sub = commands.add_parser(name, help=help, description=help)
+        add_arguments(sub)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    svc = command("services", cmd_services,
+                  "start, stop or check the local Kafka broker and Elasticsearch node "
+                  "(and build Prism, Beam's local streaming runner)")
+    svc.add_argument("action", choices=("up", "down", "status"),
+                     help="up: start and wait for health (idempotent); down: stop; status: health, "
+                          "memory and where data and logs live (exit code 3 when not all healthy)")
+    svc.add_argument("--only", action="append", choices=("kafka", "elasticsearch"),
+                     help="act on this service only (repeatable)")
+    svc.add_argument("--json", action="store_true", help="status as JSON")
+
+    smoke = command("smoke", cmd_smoke,
+                    "round trip: the seed article through Kafka, a streaming Beam pipeline on "
+                    "DirectRunner/Prism, and an Elasticsearch search")
+    smoke.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
+
+    demo = command("demo", cmd_demo, "start the services and run the smoke round trip")
+    demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
+
+    command("settings", cmd_settings, "print the effective settings (secrets masked)")
+    command("model", cmd_model, "check that the spaCy English model loads")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = from_args(args)
+        return args.handler(args, settings)
+    except NewsmonError as exc:
+        print(f"newsmon: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsmon: interrupted", file=sys.stderr)
+        return 130

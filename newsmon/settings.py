@@ -1,0 +1,251 @@
+"""One typed settings object, fed by ``NEWSMON_*`` environment variables and CLI flags.
+
+Every setting is declared once, in :class:`Settings`; its environment variable, CLI
+flag and help text are derived from that declaration, so the three never drift apart.
+Flags win over environment variables, which win over defaults. Secrets are wrapped in
+:class:`Secret` and never appear in ``repr``, logs or ``newsmon services status``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from newsmon.errors import ConfigError
+
+ENV_PREFIX = "NEWSMON_"
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class Secret:
+    """A string that refuses to be printed; call :meth:`reveal` where the value is needed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _default_home() -> Path:
+    # Elasticsearch refuses to run as root, so as root it runs as an unprivileged user
+    # that cannot enter /root: root's defaults live under /var instead.
+    return Path("/var/lib/newsmon") if _root() else Path.home() / ".newsmon"
+
+
+def _default_cache() -> Path:
+    if _root():
+        return Path("/var/cache/newsmon")
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
+
+
+def _servers(text: str) -> tuple[str, ...]:
+    servers = tuple(part.strip() for part in text.split(",") if part.strip())
+    for server in servers:
+        host, _, port = server.rpartition(":")
+        if not host or not port.isdigit():
+            msg = f"Kafka bootstrap server must look like host:port, got {server!r}"
+            raise ConfigError(msg)
+    return servers
+
+
+def _flag_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    msg = f"expected a boolean (true/false), got {text!r}"
+    raise ConfigError(msg)
+
+
+def _heap(text: str) -> str:
+    if not re.fullmatch(r"\d+[mMgG]", text.strip()):
+        msg = f"a JVM heap size looks like 512m or 1g, got {text!r}"
+        raise ConfigError(msg)
+    return text.strip().lower()
+
+
+def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, *,  # noqa: A002
+             default_factory: Callable[[], Any] | None = None) -> Any:
+    meta = {"help": help, "parse": parse}
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where newsmon's data lives and how it reaches Kafka and Elasticsearch."""
+
+    home: Path = _setting(None, "directory for data, logs and state", Path,
+                          default_factory=_default_home)
+    cache: Path = _setting(None, "directory for downloaded Kafka, Elasticsearch and Prism",
+                           Path, default_factory=_default_cache)
+    kafka_bootstrap_servers: tuple[str, ...] = _setting(
+        ("127.0.0.1:9092",), "comma-separated Kafka host:port list", _servers)
+    kafka_security_protocol: str = _setting(
+        "PLAINTEXT", "one of " + ", ".join(KAFKA_SECURITY_PROTOCOLS), str.upper)
+    kafka_sasl_mechanism: str | None = _setting(
+        None, "SASL mechanism: " + ", ".join(KAFKA_SASL_MECHANISMS), str.upper)
+    kafka_sasl_username: str | None = _setting(None, "SASL user name")
+    kafka_sasl_password: Secret | None = _setting(None, "SASL password", Secret)
+    kafka_ssl_cafile: Path | None = _setting(None, "CA bundle that signed the brokers' certificates", Path)
+    kafka_ssl_certfile: Path | None = _setting(None, "client certificate (mutual TLS)", Path)
+    kafka_ssl_keyfile: Path | None = _setting(None, "client private key (mutual TLS)", Path)
+    kafka_partitions: int = _setting(3, "partitions for topics newsmon creates", int)
+    topic_articles: str = _setting("news.articles", "Kafka topic of incoming articles")
+    topic_alerts: str = _setting("news.alerts", "Kafka topic of watch-list alerts")
+    topic_deadletter: str = _setting("news.deadletter", "Kafka topic of rejected messages")
+    es_url: str = _setting("http://127.0.0.1:9200", "Elasticsearch URL")
+    es_api_key: Secret | None = _setting(None, "Elasticsearch API key (encoded form)", Secret)
+    es_username: str | None = _setting(None, "Elasticsearch user for basic auth")
+    es_password: Secret | None = _setting(None, "Elasticsearch password for basic auth", Secret)
+    es_ca_certs: Path | None = _setting(None, "CA bundle that signed Elasticsearch's certificate", Path)
+    es_verify_certs: bool = _setting(True, "verify Elasticsearch's TLS certificate", _flag_bool)
+    kafka_heap: str = _setting("512m", "JVM heap of the local Kafka broker", _heap)
+    es_heap: str = _setting("1g", "JVM heap of the local Elasticsearch node", _heap)
+
+    def __post_init__(self) -> None:
+        if not self.kafka_bootstrap_servers:
+            msg = "kafka_bootstrap_servers is empty: give at least one host:port"
+            raise ConfigError(msg)
+        if isinstance(self.kafka_bootstrap_servers, str):
+            msg = f"kafka_bootstrap_servers must be a list, got a string {self.kafka_bootstrap_servers!r}"
+            raise ConfigError(msg)
+        if self.kafka_security_protocol not in KAFKA_SECURITY_PROTOCOLS:
+            msg = (f"kafka_security_protocol must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}, "
+                   f"got {self.kafka_security_protocol!r}")
+            raise ConfigError(msg)
+        if self.kafka_security_protocol.startswith("SASL_"):
+            if self.kafka_sasl_mechanism not in KAFKA_SASL_MECHANISMS:
+                msg = (f"{self.kafka_security_protocol} needs kafka_sasl_mechanism, one of "
+                       f"{', '.join(KAFKA_SASL_MECHANISMS)}; got {self.kafka_sasl_mechanism!r}")
+                raise ConfigError(msg)
+            if not (self.kafka_sasl_username and self.kafka_sasl_password):
+                msg = f"{self.kafka_security_protocol} needs kafka_sasl_username and kafka_sasl_password"
+                raise ConfigError(msg)
+        if self.kafka_partitions < 1:
+            msg = f"kafka_partitions must be at least 1, got {self.kafka_partitions}"
+            raise ConfigError(msg)
+        url = urlsplit(self.es_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            msg = f"es_url must be an http(s) URL such as http://127.0.0.1:9200, got {self.es_url!r}"
+            raise ConfigError(msg)
+        if bool(self.es_username) != bool(self.es_password):
+            msg = "es_username and es_password go together: give both or neither"
+            raise ConfigError(msg)
+        if self.es_api_key and self.es_username:
+            msg = "give either es_api_key or es_username/es_password, not both"
+            raise ConfigError(msg)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
+        """Build settings from ``NEWSMON_*`` variables in ``env`` overridden by ``flags``.
+
+        ``flags`` holds values already parsed (from :func:`add_arguments`); ``None``
+        means "not given".
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            raw = env.get(env_name(spec.name))
+            if raw not in (None, ""):
+                try:
+                    values[spec.name] = spec.metadata["parse"](raw)
+                except (ValueError, ConfigError) as exc:
+                    msg = f"{env_name(spec.name)}: {exc}"
+                    raise ConfigError(msg) from exc
+            if flags.get(spec.name) is not None:
+                values[spec.name] = flags[spec.name]
+        return cls(**values)
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as printable text; secrets show as ``********``."""
+        shown = {}
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, tuple):
+                value = ",".join(value)
+            shown[spec.name] = "" if value is None else str(value)
+        return shown
+
+    @property
+    def es_port(self) -> int:
+        url = urlsplit(self.es_url)
+        return url.port or (443 if url.scheme == "https" else 80)
+
+    @property
+    def es_is_local(self) -> bool:
+        return urlsplit(self.es_url).hostname in LOOPBACK_HOSTS
+
+    @property
+    def kafka_port(self) -> int:
+        return int(self.kafka_bootstrap_servers[0].rpartition(":")[2])
+
+    @property
+    def kafka_is_local(self) -> bool:
+        host = self.kafka_bootstrap_servers[0].rpartition(":")[0].strip("[]")
+        return len(self.kafka_bootstrap_servers) == 1 and host in LOOPBACK_HOSTS
+
+
+def env_name(setting: str) -> str:
+    return ENV_PREFIX + setting.upper()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one ``--flag`` per setting, each naming its environment variable in the help."""
+    group = parser.add_argument_group(
+        "connection settings", "each flag can also be set with the NEWSMON_* variable shown")
+    for spec in dataclasses.fields(Settings):
+        parse = spec.metadata["parse"]
+        group.add_argument(
+            "--" + spec.name.replace("_", "-"),
+            dest=spec.name,
+            type=_argparse_type(parse),
+            default=None,
+            metavar=spec.name.split("_")[-1].upper(),
+            help=f"{spec.metadata['help']} (env {env_name(spec.name)})",
+        )
+
+
+def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
+def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+    flags = {spec.name: getattr(args, spec.name, None) for spec in dataclasses.fields(Settings)}
+    return Settings.load(env, **flags)

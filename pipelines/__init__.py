@@ -1,0 +1,1 @@
+"""The Beam pipeline and its PTransforms."""

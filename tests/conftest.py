@@ -1,0 +1,78 @@
+"""Fixtures for tests against the real services started by ``newsmon services up``.
+
+Tests that need Kafka or Elasticsearch use the ``kafka`` / ``es`` fixtures. Where the
+services are not running they are skipped, and reported as skipped, when run by hand;
+under CI (``CI`` or ``NEWSMON_REQUIRE_SERVICES`` set) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import pytest
+
+from newsmon.connectors.elasticsearch import check_elasticsearch, make_client
+from newsmon.connectors.kafka import check_kafka, ensure_topics, make_admin
+from newsmon.errors import ServiceUnavailableError
+from newsmon.settings import Settings
+
+REQUIRE_SERVICES = bool(os.environ.get("CI") or os.environ.get("NEWSMON_REQUIRE_SERVICES"))
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (services are required under CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.load()
+
+
+@pytest.fixture(scope="session")
+def kafka(settings: Settings) -> Settings:
+    try:
+        check_kafka(settings)
+    except ServiceUnavailableError as exc:
+        _unavailable(str(exc))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def es(settings: Settings):
+    try:
+        check_elasticsearch(settings)
+    except ServiceUnavailableError as exc:
+        _unavailable(str(exc))
+    client = make_client(settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def topic(kafka: Settings):
+    """A fresh single-partition topic, deleted afterwards."""
+    name = f"test.{uuid.uuid4().hex}"
+    ensure_topics(kafka, [name], partitions=1)
+    yield name
+    admin = make_admin(kafka)
+    admin.delete_topics([name])
+    admin.close()
+
+
+@pytest.fixture
+def index_name(es):
+    name = f"test-{uuid.uuid4().hex}"
+    yield name
+    es.indices.delete(index=name, ignore_unavailable=True)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,89 @@
+"""The CLI's help and its clear errors: port taken, Java missing, services unreachable.
+
+Each runs the real ``newsmon`` entry point in a subprocess with its own NEWSMON_HOME, so
+nothing here touches the services other tests use.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+
+
+def newsmon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+
+
+@pytest.fixture
+def isolated_env(tmp_path, closed_port):
+    """Settings that point at ports where nothing runs, and an empty NEWSMON_HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+    return env | {
+        "NEWSMON_HOME": str(tmp_path / "home"),
+        "NEWSMON_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port}",
+        "NEWSMON_ES_URL": f"http://127.0.0.1:{closed_port}",
+    }
+
+
+def test_help_lists_every_command(isolated_env):
+    done = newsmon("--help", env=isolated_env)
+    assert done.returncode == 0
+    for command in ("services", "smoke", "demo", "settings", "model"):
+        assert command in done.stdout
+
+
+def test_settings_command_masks_secrets(isolated_env):
+    env = isolated_env | {"NEWSMON_ES_USERNAME": "elastic", "NEWSMON_ES_PASSWORD": "hunter2"}
+    done = newsmon("settings", env=env)
+    assert done.returncode == 0
+    assert "es_password" in done.stdout
+    assert "hunter2" not in done.stdout + done.stderr
+
+
+def test_port_in_use_is_reported(isolated_env):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = isolated_env | {"NEWSMON_ES_URL": f"http://127.0.0.1:{port}"}
+        done = newsmon("services", "up", "--only", "elasticsearch", env=env)
+    assert done.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in done.stderr
+
+
+def test_missing_java_is_reported(isolated_env, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("mvn", "go"):  # everything but java
+        if shutil.which(tool):
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+    env = isolated_env | {"PATH": str(bin_dir), "JAVA_HOME": str(tmp_path / "no-jdk")}
+    done = newsmon("services", "up", "--only", "kafka", env=env)
+    assert done.returncode == 2
+    assert "Java 17+ was not found" in done.stderr
+
+
+@pytest.mark.parametrize(("service", "message"), [
+    ("kafka", "Kafka is not reachable at 127.0.0.1:"),
+    ("elasticsearch", "Elasticsearch is not reachable at http://127.0.0.1:"),
+])
+def test_unreachable_services_are_reported(isolated_env, settings, service, message):
+    # Point only one service at the closed port; the other at the real one.
+    env = dict(isolated_env)
+    if service == "kafka":
+        env["NEWSMON_ES_URL"] = settings.es_url
+    else:
+        env["NEWSMON_KAFKA_BOOTSTRAP_SERVERS"] = ",".join(settings.kafka_bootstrap_servers)
+    done = newsmon("smoke", "--timeout", "5", env=env)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_status_exit_code_says_services_are_down(isolated_env):
+    done = newsmon("services", "status", env=isolated_env)
+    assert done.returncode == 3
+    assert "stopped" in done.stdout
