@@ -184,6 +184,7 @@ class LocalService:
             if self.healthy():
                 return f"{self.name}: already running (pid {self.pid()})"
             self.progress(f"{self.name}: running (pid {self.pid()}) but not answering yet; waiting")
+            started = time.monotonic()
         else:
             if port_in_use(self.port):
                 msg = (f"{self.name}: port {self.port} on 127.0.0.1 is already in use by another "
@@ -195,11 +196,9 @@ class LocalService:
             self.progress(f"{self.name}: starting (logs in {self.log_dir})")
             started = time.monotonic()
             self.launch()
-            wait_until(self.healthy, self.start_timeout, f"{self.name} on port {self.port}",
-                       still_alive=lambda: self.pid() is not None)
-            self.progress(f"{self.name}: ready in {time.monotonic() - started:.1f}s")
         wait_until(self.healthy, self.start_timeout, f"{self.name} on port {self.port}",
                    still_alive=lambda: self.pid() is not None)
+        self.progress(f"{self.name}: ready in {time.monotonic() - started:.1f}s")
         return f"{self.name}: running (pid {self.pid()}), data in {self.data_dir}"
 
     def down(self, timeout: float = 60.0) -> str:
