@@ -69,7 +69,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     cmd_smoke(args, settings)
     print(f"\nServices keep running. Elasticsearch: {settings.es_url}   Kafka: "
           f"{','.join(settings.kafka_bootstrap_servers)}\n"
-          "Kibana (with Docker): docker compose -f deploy/docker-compose.yml up kibana\n"
+          "Kibana: see README, \"With Docker\" (deploy/docker-compose.yml)\n"
           "Stop everything: newsmon services down")
     return 0
 

@@ -55,7 +55,8 @@ def cancel_quietly(result: PipelineResult, wait_seconds: float = 10.0) -> None:
     """Cancel a streaming job; its workers and Prism log the interrupted bundles as
     errors, which is expected here, so those logs are muted until the job has ended.
     """
-    loggers = [logging.getLogger(name) for name in ("apache_beam.runners.worker", "PrismRunner")]
+    loggers = [logging.getLogger(name) for name in ("apache_beam.runners.worker", "apache_beam.utils",
+                                                    "apache_beam.runners.portability")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
