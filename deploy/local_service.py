@@ -224,7 +224,8 @@ class LocalService:
         pid = self.pid()
         if not self.is_local:
             healthy = self.healthy()
-            return ServiceStatus(self.name, healthy, healthy, "remote; " + self.health_detail())
+            detail = self.health_detail() if healthy else "not answering"
+            return ServiceStatus(self.name, healthy, healthy, f"remote; {detail}")
         if pid is None:
             return ServiceStatus(self.name, False, False, f"not running (data in {self.data_dir})")
         healthy = self.healthy()
