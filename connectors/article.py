@@ -186,12 +186,15 @@ class Article:
 
 
 def _unique(values: list[str | None]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
+    """Plain-text values in order, each once (case-insensitively)."""
+    seen: set[str] = set()
+    unique = []
     for value in values:
-        text = plain_text(value) if value else None
-        if text and text.casefold() not in {s.casefold() for s in seen}:
-            seen[text] = None
-    return tuple(seen)
+        text = plain_text(value)
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            unique.append(text)
+    return tuple(unique)
 
 
 def _entry_link(entry: dict[str, Any]) -> str | None:

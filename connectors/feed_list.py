@@ -71,7 +71,7 @@ def _deduplicated(feeds: list[FeedSpec]) -> list[FeedSpec]:
     """First occurrence of each feed (by canonical URL) wins."""
     unique: dict[str, FeedSpec] = {}
     for feed in feeds:
-        unique.setdefault(canonical_url(feed.url) or feed.url, feed)
+        unique.setdefault(canonical_url(feed.url), feed)  # FeedSpec checked it is a URL
     return list(unique.values())
 
 
