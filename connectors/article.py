@@ -31,6 +31,7 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 FUTURE_TOLERANCE = timedelta(days=1)
 _WHITESPACE = re.compile(r"\s+")
+_EMAIL = re.compile(r"\S+@\S+")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 
 
@@ -185,12 +186,16 @@ class Article:
         return message
 
 
-def _unique(values: list[str | None]) -> tuple[str, ...]:
-    """Plain-text values in order, each once (case-insensitively)."""
+def _unique(values: list[str | None], *, names: bool = False) -> tuple[str, ...]:
+    """Plain-text values in order, each once (case-insensitively); with ``names``, e-mail
+    addresses are left out ("jane@example.com (Jane Doe)" gives "Jane Doe").
+    """
     seen: set[str] = set()
     unique = []
     for value in values:
         text = plain_text(value)
+        if text and names:
+            text = _WHITESPACE.sub(" ", _EMAIL.sub("", text)).strip(" ()<>,;") or None
         if text and text.casefold() not in seen:
             seen.add(text.casefold())
             unique.append(text)
@@ -230,9 +235,11 @@ def normalize_entry(entry: dict[str, Any], *, feed_url: str, source_name: str, f
                                                             "created_parsed")],
         fetched_at)
     authors = [a.get("name") for a in entry.get("authors", []) if isinstance(a, dict)]
-    authors.append(entry.get("author"))
+    if not any(authors):
+        authors.append(entry.get("author"))
     return Article(
-        article_id=article_id(url, feed_url=feed_url, guid=guid),
+        # An item with neither link nor GUID is known by its title within its feed.
+        article_id=article_id(url, feed_url=feed_url, guid=guid or title),
         url=url,
         guid=guid,
         title=title,
@@ -244,6 +251,6 @@ def normalize_entry(entry: dict[str, Any], *, feed_url: str, source_name: str, f
         published_at_estimated=estimated,
         fetched_at=fetched_at,
         language=language_tag(entry.get("language") or feed_language),
-        authors=_unique(authors),
+        authors=_unique(authors, names=True),
         categories=_unique([tag.get("term") or tag.get("label") for tag in entry.get("tags", [])]),
     )

@@ -38,11 +38,14 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     """A durable producer: every send is acknowledged by all in-sync replicas, and
     broker-side de-duplication (idempotence) keeps retries from writing twice.
     """
+    delivery_ms = max(1_000, int(settings.kafka_delivery_timeout * 1000))
     config = client_config(settings) | {
         "acks": "all",
         "enable_idempotence": True,
         "linger_ms": 5,
         "max_block_ms": 30_000,
+        "delivery_timeout_ms": delivery_ms,
+        "request_timeout_ms": min(30_000, delivery_ms - 5),
     }
     return _connect(KafkaProducer, settings, config | overrides)
 

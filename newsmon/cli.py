@@ -6,11 +6,12 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Sequence
 
 from newsmon import __version__
+from newsmon.console import progress
 from newsmon.errors import NewsmonError
+from newsmon.feed_commands import add_feed_commands
 from newsmon.settings import Settings, add_arguments, from_args
 
 DESCRIPTION = """\
@@ -21,10 +22,6 @@ indexed in Elasticsearch for search (Kibana) and for alerts on people you watch.
 Settings come from NEWSMON_* environment variables or the flags each command lists
 (`newsmon COMMAND --help`); flags win.
 """
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def cmd_services(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,11 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
-        sub = commands.add_parser(name, help=help, description=help)
+    def leaf(parent, name: str, handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
+        sub = parent.add_parser(name, help=help, description=help)
         add_arguments(sub)
         sub.set_defaults(handler=handler)
         return sub
+
+    def command(name: str, handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
+        return leaf(commands, name, handler, help)
 
     svc = command("services", cmd_services,
                   "start, stop or check the local Kafka broker and Elasticsearch node "
@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command("demo", cmd_demo, "start the services and run the smoke round trip")
     demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
+
+    about = "the feed list, its status, and the poller that sends new articles to Kafka"
+    feeds = commands.add_parser("feeds", help=about,
+                                description=about + " (state in NEWSMON_HOME/feeds.sqlite3)")
+    add_feed_commands(feeds, leaf)
 
     command("settings", cmd_settings, "print the effective settings (secrets masked)")
     command("model", cmd_model, "check that the spaCy English model loads")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -85,6 +86,29 @@ def _flag_bool(text: str) -> bool:
     raise ConfigError(msg)
 
 
+def _networks(text: str) -> tuple[str, ...]:
+    networks = tuple(part.strip() for part in text.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            msg = f"expected CIDR networks such as 10.1.0.0/16, got {network!r}"
+            raise ConfigError(msg) from exc
+    return networks
+
+
+def _positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        value = parse(text)
+        if value <= 0:
+            msg = f"expected a positive number, got {text!r}"
+            raise ConfigError(msg)
+        return value
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
 def _heap(text: str) -> str:
     if not re.fullmatch(r"\d+[mMgG]", text.strip()):
         msg = f"a JVM heap size looks like 512m or 1g, got {text!r}"
@@ -129,6 +153,21 @@ class Settings:
     es_password: Secret | None = _setting(None, "Elasticsearch password for basic auth", Secret)
     es_ca_certs: Path | None = _setting(None, "CA bundle that signed Elasticsearch's certificate", Path)
     es_verify_certs: bool = _setting(True, "verify Elasticsearch's TLS certificate", _flag_bool)
+    kafka_delivery_timeout: float = _setting(
+        120.0, "seconds the producer retries a message before giving up (the poller then "
+        "sends it again on the feed's next poll)", _positive(float))
+    feed_concurrency: int = _setting(16, "feeds fetched at the same time", _positive(int))
+    fetch_timeout: float = _setting(20.0, "seconds one feed or page download may take in all",
+                                    _positive(float))
+    fetch_max_bytes: int = _setting(10 * 1024 * 1024, "largest feed or page accepted, in bytes "
+                                    "after decompression", _positive(int))
+    fetch_max_redirects: int = _setting(5, "redirects followed per download", int)
+    full_text_all_feeds: bool = _setting(
+        False, "fetch every new article's page and extract its text (for one feed: "
+        "`newsmon feeds add --full-text`)", _flag_bool)
+    fetch_allowed_networks: tuple[str, ...] = _setting(
+        (), "comma-separated CIDR networks article pages may come from although not public "
+        "(loopback, private and link-local addresses are refused otherwise)", _networks)
     kafka_heap: str = _setting("512m", "JVM heap of the local Kafka broker", _heap)
     es_heap: str = _setting("1g", "JVM heap of the local Elasticsearch node", _heap)
 

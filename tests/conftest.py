@@ -7,6 +7,7 @@ under CI (``CI`` or ``NEWSMON_REQUIRE_SERVICES`` set) they fail instead.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import uuid
@@ -76,3 +77,18 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def feed_server():
+    from tests.feed_server import FeedServer
+
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def feed_settings(settings: Settings, tmp_path) -> Settings:
+    """Settings for a poller with its own state directory and short limits."""
+    return dataclasses.replace(settings, home=tmp_path, fetch_timeout=5.0, kafka_delivery_timeout=10.0)

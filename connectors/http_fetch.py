@@ -1,0 +1,199 @@
+"""HTTP GET for feeds and article pages, bounded in every dimension an untrusted server controls.
+
+Every response is capped in size (after decompression), in total time (a server that
+trickles one byte a second does not hold a worker for ever) and in redirects. Feeds are
+fetched conditionally (ETag / If-Modified-Since) so an unchanged feed costs a 304.
+
+Article links come from untrusted feeds, so page fetches can be *guarded*: the address a
+connection actually reaches (after DNS resolution, on every redirect hop) must be public;
+loopback, private, link-local (cloud metadata) and other special ranges are refused
+unless listed in ``allowed_networks``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
+
+from newsmon import __version__
+
+USER_AGENT = f"newsmon/{__version__} (news monitor; polls feeds politely, honours Retry-After)"
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+               "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """The resource could not be fetched; ``retry_after`` (seconds) when the server said when."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class BlockedAddressError(FetchError):
+    """A guarded fetch would have connected to a non-public address."""
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # after redirects
+    status: int  # 200, or 304 when not modified
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def blocked_reason(address: str, allowed: tuple[ipaddress._BaseNetwork, ...] = ()) -> str | None:
+    """Why a guarded fetch must not connect to ``address`` (an IP literal), or None."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if any(ip in network for network in allowed):
+        return None
+    for kind in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+        if getattr(ip, f"is_{kind}"):
+            return f"{ip} is a {kind.replace('_', '-')} address"
+    if not ip.is_global:
+        return f"{ip} is not a public address"
+    return None
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: either delay-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _guarded(connection_class: type[HTTPConnection]) -> type[HTTPConnection]:
+    class Guarded(connection_class):
+        allowed_networks: tuple[ipaddress._BaseNetwork, ...] = ()
+
+        def _new_conn(self):
+            sock = super()._new_conn()
+            reason = blocked_reason(sock.getpeername()[0], self.allowed_networks)
+            if reason:
+                sock.close()
+                msg = f"refused to fetch from {self.host}: {reason}"
+                raise BlockedAddressError(msg)
+            return sock
+
+    return Guarded
+
+
+class Fetcher:
+    """A thread-safe connection pool with the limits above; one per poller."""
+
+    def __init__(self, limits: FetchLimits = FetchLimits(), *, guard: bool = False,
+                 allowed_networks: tuple[str, ...] = (), pool_size: int = 16) -> None:
+        self.limits = limits
+        self._pool = urllib3.PoolManager(num_pools=pool_size * 4, maxsize=pool_size, block=False,
+                                         retries=False, timeout=urllib3.Timeout(limits.timeout))
+        if guard:
+            networks = tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks)
+            pools = {}
+            for scheme, pool_class, connection_class in (
+                    ("http", HTTPConnectionPool, HTTPConnection),
+                    ("https", HTTPSConnectionPool, HTTPSConnection)):
+                guarded = _guarded(connection_class)
+                guarded.allowed_networks = networks
+                pools[scheme] = type(f"Guarded{pool_class.__name__}", (pool_class,),
+                                     {"ConnectionCls": guarded})
+            self._pool.pool_classes_by_scheme = pools
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+            accept: str = FEED_ACCEPT) -> FetchResult:
+        deadline = time.monotonic() + self.limits.timeout
+        headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        for _ in range(self.limits.max_redirects + 1):
+            if urlsplit(url).scheme not in ("http", "https"):
+                msg = f"refused to follow a redirect to {url[:200]}: not http(s)"
+                raise FetchError(msg)
+            try:
+                response = self._pool.request("GET", url, headers=headers, redirect=False,
+                                              preload_content=False, decode_content=True)
+            except BlockedAddressError:
+                raise
+            except (HTTPError, OSError) as exc:
+                msg = f"cannot fetch {url}: {exc}"
+                raise FetchError(msg) from exc
+            try:
+                if response.status in REDIRECTS and response.headers.get("Location"):
+                    url = urljoin(url, response.headers["Location"])
+                    continue
+                return self._finish(url, response, deadline)
+            finally:
+                response.release_conn()
+        msg = f"more than {self.limits.max_redirects} redirects"
+        raise FetchError(msg)
+
+    def _finish(self, url: str, response, deadline: float) -> FetchResult:
+        status = response.status
+        headers = response.headers
+        if status in (429, 503):
+            msg = f"HTTP {status} from {url}"
+            raise FetchError(msg, retry_after=retry_after_seconds(headers.get("Retry-After")))
+        if status != 304 and not 200 <= status < 300:
+            msg = f"HTTP {status} from {url}"
+            raise FetchError(msg)
+        body = b"" if status == 304 else self._read(url, response, deadline)
+        return FetchResult(url=url, status=304 if status == 304 else 200, body=body,
+                           content_type=headers.get("Content-Type"), etag=headers.get("ETag"),
+                           last_modified=headers.get("Last-Modified"))
+
+    def _read(self, url: str, response, deadline: float) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.limits.max_bytes:
+            msg = f"{url} is {int(declared):,} bytes, more than the limit of {self.limits.max_bytes:,}"
+            raise FetchError(msg)
+        chunks, size = [], 0
+        try:
+            for chunk in response.stream(CHUNK):
+                size += len(chunk)
+                if size > self.limits.max_bytes:
+                    msg = f"{url} is larger than the limit of {self.limits.max_bytes:,} bytes (decompressed)"
+                    raise FetchError(msg)
+                if time.monotonic() > deadline:
+                    msg = f"{url} took longer than {self.limits.timeout:g}s to download"
+                    raise FetchError(msg)
+                chunks.append(chunk)
+        except (HTTPError, OSError) as exc:
+            msg = f"reading {url} failed: {exc}"
+            raise FetchError(msg) from exc
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self._pool.clear()
