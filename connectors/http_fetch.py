@@ -70,7 +70,7 @@ def blocked_reason(address: str, allowed: tuple[ipaddress._BaseNetwork, ...] = (
         ip = ip.ipv4_mapped
     if any(ip in network for network in allowed):
         return None
-    for kind in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+    for kind in ("loopback", "unspecified", "link_local", "multicast", "private", "reserved"):
         if getattr(ip, f"is_{kind}"):
             return f"{ip} is a {kind.replace('_', '-')} address"
     if not ip.is_global:
@@ -108,6 +108,18 @@ def _guarded(connection_class: type[HTTPConnection]) -> type[HTTPConnection]:
             return sock
 
     return Guarded
+
+
+def _give_back(response) -> None:
+    """Return the connection to the pool with no unread bytes on it, or close it when the
+    unread rest (of a redirect, a 304) is not short.
+    """
+    remaining = response.length_remaining
+    if remaining is not None and remaining <= CHUNK:
+        response.drain_conn()
+    else:
+        response.close()
+    response.release_conn()
 
 
 class Fetcher:
@@ -150,13 +162,18 @@ class Fetcher:
             except (HTTPError, OSError) as exc:
                 msg = f"cannot fetch {url}: {exc}"
                 raise FetchError(msg) from exc
+            if response.status in REDIRECTS and response.headers.get("Location"):
+                url = urljoin(url, response.headers["Location"])
+                _give_back(response)
+                continue
             try:
-                if response.status in REDIRECTS and response.headers.get("Location"):
-                    url = urljoin(url, response.headers["Location"])
-                    continue
-                return self._finish(url, response, deadline)
-            finally:
+                result = self._finish(url, response, deadline)
+            except BaseException:
+                response.close()  # the rest of a refused or broken body is not worth reading
                 response.release_conn()
+                raise
+            _give_back(response)
+            return result
         msg = f"more than {self.limits.max_redirects} redirects"
         raise FetchError(msg)
 
@@ -181,7 +198,8 @@ class Fetcher:
             raise FetchError(msg)
         chunks, size = [], 0
         try:
-            for chunk in response.stream(CHUNK):
+            # read1 returns what one socket read brings, so a trickling server meets the deadline.
+            while chunk := response.read1(CHUNK):
                 size += len(chunk)
                 if size > self.limits.max_bytes:
                     msg = f"{url} is larger than the limit of {self.limits.max_bytes:,} bytes (decompressed)"

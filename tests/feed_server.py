@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ class Request:
     headers: dict[str, str]
     status: int
     finished_at: float
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up on purpose
+            super().handle_error(request, client_address)
 
 
 class FeedServer:
@@ -92,7 +99,7 @@ class FeedServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._server = _QuietServer((host, 0), Handler)
         self._server.daemon_threads = True
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
