@@ -112,10 +112,13 @@ def plain_text(markup: str | None, *, keep_paragraphs: bool = False) -> str | No
     """
     if not markup:
         return None
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    text = html.unescape("".join(parser.parts))  # entities escaped twice by the publisher
+    if "<" in markup or "&" in markup:
+        parser = _TextExtractor()
+        parser.feed(markup)
+        parser.close()
+        text = html.unescape("".join(parser.parts))  # entities escaped twice by the publisher
+    else:
+        text = markup  # already plain: most authors, categories and titles
     if keep_paragraphs:
         lines = (_WHITESPACE.sub(" ", line).strip() for line in text.split("\n"))
         text = "\n".join(line for line in lines if line)

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import random
+import resource
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from kafka.errors import KafkaError
 from kafka.future import Future as KafkaFuture
 
-from newsmon.connectors.feed_parse import NotAFeedError, parse_feed
+from newsmon.connectors.feed_parse import NotAFeedError, ParsedFeed, parse_feed
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
 from newsmon.connectors.full_text import page_text
 from newsmon.connectors.http_fetch import Fetcher, FetchError, FetchLimits
@@ -36,6 +39,14 @@ MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=24)
 KAFKA_RETRY = timedelta(seconds=30)
 PROGRESS_EVERY = 10.0  # seconds
+PARSER_MEMORY = 2 * 1024**3  # bytes of address space a parser process may use
+
+
+def limit_parser_memory() -> None:
+    """Run in each parser process: a hostile feed that makes the parser grow gets a
+    MemoryError there instead of exhausting the machine.
+    """
+    resource.setrlimit(resource.RLIMIT_AS, (PARSER_MEMORY, PARSER_MEMORY))
 
 
 @dataclass
@@ -100,6 +111,8 @@ class FeedPoller:
         self._feeds = Fetcher(limits, pool_size=settings.feed_concurrency)
         self._pages = Fetcher(limits, guard=True, allowed_networks=settings.fetch_allowed_networks,
                               pool_size=settings.feed_concurrency)
+        self._parsers: ProcessPoolExecutor | None = None
+        self._parsers_lock = threading.Lock()
         self._producer = None
         self._sending: list[_Sending] = []
         self._in_flight: set[str] = set()  # article ids sent but not yet acknowledged
@@ -116,8 +129,8 @@ class FeedPoller:
                 outcome.not_modified = True
                 outcome.etag, outcome.last_modified = status.etag, status.last_modified
                 return outcome
-            parsed = parse_feed(result.body, feed=feed, url=result.url, content_type=result.content_type,
-                                fetched_at=outcome.polled_at)
+            parsed = self._parse(result.body, feed=feed, url=result.url, content_type=result.content_type,
+                                 fetched_at=outcome.polled_at)
         except (FetchError, NotAFeedError) as exc:
             outcome.error = str(exc)
             outcome.retry_after = getattr(exc, "retry_after", None)
@@ -134,6 +147,29 @@ class FeedPoller:
             for message in outcome.messages:
                 self._add_full_text(message)
         return outcome
+
+    def _parse(self, body: bytes, **arguments) -> ParsedFeed:
+        """Parse in a worker process when there are any: parsing is CPU work, and in
+        processes it runs beside the sending (and a parser that dies takes one feed with it,
+        not the poller).
+        """
+        if not self.settings.feed_parse_processes:
+            return parse_feed(body, **arguments)
+        with self._parsers_lock:
+            if self._parsers is None:
+                self._parsers = ProcessPoolExecutor(self.settings.feed_parse_processes,
+                                                    mp_context=multiprocessing.get_context("spawn"),
+                                                    initializer=limit_parser_memory)
+            parsers = self._parsers
+        try:
+            return parsers.submit(parse_feed, body, **arguments).result()
+        except BrokenProcessPool as exc:
+            with self._parsers_lock:
+                if self._parsers is parsers:
+                    self._parsers = None
+            parsers.shutdown(wait=False, cancel_futures=True)
+            msg = "the feed parser process died reading this feed (out of memory?)"
+            raise NotAFeedError(msg) from exc
 
     def _add_full_text(self, message: dict) -> None:
         if not message["url"]:
@@ -179,6 +215,9 @@ class FeedPoller:
             self._producer.close(timeout=10)
             self._producer = None
         self._feeds.close()
+        if self._parsers is not None:
+            self._parsers.shutdown(cancel_futures=True)
+            self._parsers = None
         self._pages.close()
 
     def _enabled(self) -> list[FeedStatus]:

@@ -157,6 +157,9 @@ class Settings:
         120.0, "seconds the producer retries a message before giving up (the poller then "
         "sends it again on the feed's next poll)", _positive(float))
     feed_concurrency: int = _setting(16, "feeds fetched at the same time", _positive(int))
+    feed_parse_processes: int = _setting(
+        None, "processes that parse feeds beside the poller (0: parse in the poller's threads)", int,
+        default_factory=lambda: min(os.cpu_count() or 1, 4))
     fetch_timeout: float = _setting(20.0, "seconds one feed or page download may take in all",
                                     _positive(float))
     fetch_max_bytes: int = _setting(10 * 1024 * 1024, "largest feed or page accepted, in bytes "

@@ -90,5 +90,9 @@ def feed_server():
 
 @pytest.fixture
 def feed_settings(settings: Settings, tmp_path) -> Settings:
-    """Settings for a poller with its own state directory and short limits."""
-    return dataclasses.replace(settings, home=tmp_path, fetch_timeout=5.0, kafka_delivery_timeout=10.0)
+    """Settings for a poller with its own state directory and short limits. Feeds are
+    parsed in the poller's threads, saving a process start per test; the end-to-end tests
+    that run ``newsmon feeds run`` parse in processes as configured by default.
+    """
+    return dataclasses.replace(settings, home=tmp_path, fetch_timeout=5.0, kafka_delivery_timeout=10.0,
+                               feed_parse_processes=0)

@@ -80,3 +80,11 @@ def test_bad_yaml_names_the_feed_and_the_value(document, message):
                          [(90, 90), ("90s", 90), ("5m", 300), ("1.5h", 5400), ("1d", 86400)])
 def test_durations(value, seconds):
     assert parse_duration(value) == timedelta(seconds=seconds)
+
+
+def test_the_example_feed_list_in_seeds_imports():
+    from importlib import resources
+
+    feeds = read_opml((resources.files("newsmon.seeds") / "feeds.example.opml").read_bytes())
+    assert len(feeds) == 8
+    assert all(feed.url.startswith("https://") and feed.language for feed in feeds)
