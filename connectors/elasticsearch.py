@@ -1,13 +1,25 @@
-"""The official Elasticsearch client, configured from :class:`~newsmon.settings.Settings`."""
+"""The official Elasticsearch client, configured from :class:`~newsmon.settings.Settings`;
+index set-up behind aliases; and a bulk writer that waits out outages instead of losing
+documents.
+"""
 
 from __future__ import annotations
 
+import copy
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
 
 from newsmon.errors import ServiceUnavailableError
+from newsmon.schemas import load_index_template
 from newsmon.settings import Settings
+
+log = logging.getLogger(__name__)
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+MAX_BACKOFF = 30.0
 
 
 def make_client(settings: Settings, **overrides: Any) -> Elasticsearch:
@@ -41,3 +53,64 @@ def check_elasticsearch(settings: Settings, client: Elasticsearch | None = None,
         msg = f"Elasticsearch at {settings.es_url} is up but its health is {health['status']}"
         raise ServiceUnavailableError(msg)
     return dict(health)
+
+
+def setup_index(client: Elasticsearch, template: str, alias: str, version: int = 1) -> str:
+    """Install the index template ``schemas/elasticsearch/<template>.json`` for indices
+    ``<alias>-v*`` and create ``<alias>-v<version>`` behind ``alias`` (the name writers use),
+    unless the alias exists. Idempotent; returns the index the alias points to.
+    """
+    body = copy.deepcopy(load_index_template(template))
+    body["index_patterns"] = [f"{alias}-v*"]
+    body["meta"] = body.pop("_meta", None)
+    client.indices.put_index_template(name=alias, **body)
+    if client.indices.exists_alias(name=alias):
+        return next(iter(client.indices.get_alias(name=alias)))
+    index = f"{alias}-v{version}"
+    try:
+        client.indices.create(index=index, aliases={alias: {"is_write_index": True}})
+    except BadRequestError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+    return index
+
+
+def bulk_index(client: Elasticsearch, index: str, documents: list[tuple[str, dict[str, Any]]], *,
+               sleep: Callable[[float], None] = time.sleep) -> list[tuple[str, str]]:
+    """Index ``(id, source)`` pairs; returns ``(id, reason)`` for those Elasticsearch refused.
+
+    Blocks while Elasticsearch is unreachable or answers 429/5xx, retrying what is left
+    with exponential backoff capped at 30 s: an outage delays documents, it never loses
+    them. Only a refusal that retrying cannot fix (a mapping error) is returned.
+    """
+    pending, refused, attempt = list(documents), [], 0
+    while pending:
+        operations: list[dict[str, Any]] = []
+        for doc_id, source in pending:
+            operations += [{"index": {"_index": index, "_id": doc_id}}, source]
+        try:
+            response = client.bulk(operations=operations)
+        except ApiError as exc:
+            if exc.meta.status not in RETRYABLE_STATUS:
+                return refused + [(doc_id, f"bulk request refused: {exc}") for doc_id, _ in pending]
+            response, error = None, f"HTTP {exc.meta.status}"
+        except TransportError as exc:
+            response, error = None, f"{type(exc).__name__}: {exc}"
+        if response is not None:
+            retry = []
+            for document, item in zip(pending, response["items"], strict=True):
+                result = item["index"]
+                if result["status"] in RETRYABLE_STATUS:
+                    retry.append(document)
+                elif result["status"] >= 300:
+                    reason = result.get("error", {})
+                    refused.append((document[0], f"{reason.get('type')}: {reason.get('reason')}"))
+            error = f"{len(retry)} documents answered 429/5xx"
+            pending = retry
+        if pending:
+            attempt += 1
+            delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 10))
+            log.warning("Elasticsearch index %s: %s; retrying %d documents in %.1fs (attempt %d)",
+                        index, error, len(pending), delay, attempt)
+            sleep(delay)
+    return refused

@@ -71,6 +71,27 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.connectors.kafka import check_kafka, ensure_topics, pipeline_topics
+    from newsmon.pipelines import article_pipeline
+    from newsmon.smoke import cancel_quietly, runner_name
+
+    check_kafka(settings)
+    ensure_topics(settings, pipeline_topics(settings))
+    options = article_pipeline.pipeline_options(args.beam_args)
+    bounded = options.view_as(article_pipeline.ArticlePipelineOptions).bounded
+    result = article_pipeline.run(settings, args.beam_args)
+    progress(f"pipeline running on {runner_name(result)}: Kafka {settings.topic_articles} → "
+             f"Elasticsearch {settings.es_index_articles}" + ("" if bounded else "; Ctrl-C stops it"))
+    try:
+        result.wait_until_finish()
+    except KeyboardInterrupt:
+        progress("stopping the pipeline")
+        cancel_quietly(result)
+    print(f"pipeline {result.state}")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.describe().items():
         print(f"{name:<26} {value}")
@@ -86,14 +107,14 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsmon", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="newsmon", description=DESCRIPTION, allow_abbrev=False,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"newsmon {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def leaf(parent, name: str, handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
-        sub = parent.add_parser(name, help=help, description=help)
+        sub = parent.add_parser(name, help=help, description=help, allow_abbrev=False)
         add_arguments(sub)
         sub.set_defaults(handler=handler)
         return sub
@@ -124,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 description=about + " (state in NEWSMON_HOME/feeds.sqlite3)")
     add_feed_commands(feeds, leaf)
 
+    pipeline = command("pipeline", cmd_pipeline,
+                       "run the Beam pipeline: articles from Kafka, entities and topics, into "
+                       "Elasticsearch. Any Beam pipeline option passes through: --runner (default "
+                       "DirectRunner, which runs streaming pipelines on Prism), --streaming, Flink or "
+                       "Dataflow options; and newsmon's own: --start committed|earliest|latest, "
+                       "--consumer_group NAME, --bounded (read what is there, then stop)")
+    pipeline.add_argument("action", choices=("run",), help="run: start it and wait (Ctrl-C stops it)")
+
     command("settings", cmd_settings, "print the effective settings (secrets masked)")
     command("model", cmd_model, "check that the spaCy English model loads")
     return parser
@@ -131,7 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "pipeline":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.beam_args = extra  # Beam's own options, for `newsmon pipeline run`
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -19,6 +19,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 from kafka import TopicPartition
+from kafka.structs import OffsetAndMetadata
 
 from newsmon.connectors.kafka import make_consumer
 from newsmon.settings import Settings
@@ -85,14 +86,15 @@ class _ListPartitions(beam.DoFn):
     """Expands topics into one :class:`PartitionRead` each partition, at run time."""
 
     def __init__(self, settings: Settings, topics: tuple[str, ...], start: str,
-                 stop_at_end: bool) -> None:
+                 stop_at_end: bool, group: str | None) -> None:
         self._settings = settings
         self._topics = topics
         self._start = start
         self._stop_at_end = stop_at_end
+        self._group = group
 
     def process(self, _impulse: bytes):
-        consumer = make_consumer(self._settings)
+        consumer = make_consumer(self._settings, group_id=self._group)
         try:
             for topic in self._topics:
                 partitions = consumer.partitions_for_topic(topic)
@@ -100,13 +102,25 @@ class _ListPartitions(beam.DoFn):
                     msg = f"Kafka topic {topic!r} does not exist (or has no partitions)"
                     raise ValueError(msg)
                 tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-                starts = (consumer.beginning_offsets(tps) if self._start == "earliest"
-                          else consumer.end_offsets(tps))
+                starts = self._starts(consumer, tps)
+                if self._group:  # the run begins at the group's committed offsets
+                    consumer.commit({tp: OffsetAndMetadata(starts[tp], "", -1) for tp in tps})
                 ends = consumer.end_offsets(tps) if self._stop_at_end else {}
                 for tp in tps:
                     yield PartitionRead(topic, tp.partition, starts[tp], ends.get(tp))
         finally:
-            consumer.close()
+            consumer.close(autocommit=False)
+
+    def _starts(self, consumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        earliest = consumer.beginning_offsets(tps)
+        if self._start == "earliest":
+            return earliest
+        if self._start == "latest":
+            return consumer.end_offsets(tps)
+        committed = {tp: consumer.committed(tp) for tp in tps}
+        # A committed offset the topic no longer retains falls back to the earliest retained.
+        return {tp: max(committed[tp], earliest[tp]) if committed[tp] is not None else earliest[tp]
+                for tp in tps}
 
 
 class _ReadPartition(beam.DoFn):
@@ -163,29 +177,34 @@ class _ReadPartition(beam.DoFn):
 class ReadKafkaRecords(beam.PTransform):
     """Read :class:`KafkaRecord` s from topics, unbounded unless ``stop_at_end``.
 
-    ``start`` is ``"earliest"`` or ``"latest"``; partitions are listed when the pipeline
-    starts, one reader each.
+    ``start`` is ``"earliest"``, ``"latest"`` or ``"committed"`` (the offsets ``group``
+    committed, earliest where none). With a ``group``, the start offsets are committed for
+    it when the pipeline starts. Partitions are listed at start, one reader each.
     """
 
     def __init__(self, settings: Settings, topics: list[str] | tuple[str, ...], *,
-                 start: str = "earliest", stop_at_end: bool = False) -> None:
+                 start: str = "earliest", stop_at_end: bool = False, group: str | None = None) -> None:
         super().__init__()
         if isinstance(topics, str):
             msg = f"topics must be a list, got a string {topics!r}"
             raise TypeError(msg)
-        if start not in ("earliest", "latest"):
-            msg = f"start must be 'earliest' or 'latest', got {start!r}"
+        if start not in ("earliest", "latest", "committed"):
+            msg = f"start must be 'earliest', 'latest' or 'committed', got {start!r}"
+            raise ValueError(msg)
+        if start == "committed" and not group:
+            msg = "start='committed' needs the consumer group whose offsets to use"
             raise ValueError(msg)
         self._settings = settings
         self._topics = tuple(topics)
         self._start = start
         self._stop_at_end = stop_at_end
+        self._group = group
 
     def expand(self, pbegin):
         return (
             pbegin
             | "Impulse" >> beam.Impulse()
             | "ListPartitions" >> beam.ParDo(
-                _ListPartitions(self._settings, self._topics, self._start, self._stop_at_end))
+                _ListPartitions(self._settings, self._topics, self._start, self._stop_at_end, self._group))
             | "ReadPartitions" >> beam.ParDo(_ReadPartition(self._settings))
         )

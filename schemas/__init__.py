@@ -30,6 +30,13 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
+def load_index_template(name: str) -> dict[str, Any]:
+    """The Elasticsearch index template ``schemas/elasticsearch/<name>.json``."""
+    text = (resources.files(__name__) / "elasticsearch" / f"{name}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@cache
 def validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)

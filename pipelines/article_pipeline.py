@@ -1,0 +1,86 @@
+"""The newsmon pipeline: Kafka articles → parse → entities → topics → Elasticsearch.
+
+    ReadArticles → ParseArticles ─bad─► WriteDeadLetters (news.deadletter)
+                   → ExtractEntities → TagTopics → IndexArticles ─refused─┘
+                                                        └─► CommitOffsets
+
+Streaming on DirectRunner (which hands it to Prism) by default; every Beam option
+passes through, so the same code runs on Flink or Dataflow (``--runner``,
+``--flink_master``, ``--project``...). Workers import it from the installed ``newsmon``
+package (on a cluster: ``--extra_package`` with newsmon's sdist, or a container image).
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.runner import PipelineResult
+
+from newsmon.pipelines.commit_offsets import CommitOffsets
+from newsmon.pipelines.dead_letters import WriteDeadLetters
+from newsmon.pipelines.extract_entities import ExtractEntities
+from newsmon.pipelines.index_articles import IndexArticles
+from newsmon.pipelines.kafka_read import ReadKafkaRecords
+from newsmon.pipelines.parse_articles import ParseArticles
+from newsmon.pipelines.tag_topics import TagTopics
+from newsmon.settings import Settings
+
+DEFAULT_CONSUMER_GROUP = "newsmon-pipeline"
+
+
+class ArticlePipelineOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:
+        parser.add_argument(
+            "--start", choices=("committed", "earliest", "latest"), default="committed",
+            help="where to start reading news.articles: the consumer group's committed offsets "
+                 "(earliest where none), the earliest retained message, or only new messages")
+        parser.add_argument(
+            "--consumer_group", default=DEFAULT_CONSUMER_GROUP,
+            help="Kafka consumer group whose offsets record what the pipeline has finished")
+        parser.add_argument(
+            "--bounded", action="store_true",
+            help="read what is on the topic when the pipeline starts, then stop (a backfill)")
+
+
+def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineOptions):
+    """Add the steps to ``pipeline``; returns the PCollection of indexed articles."""
+    records = pipeline | "ReadArticles" >> ReadKafkaRecords(
+        settings, [settings.topic_articles], start=options.start, stop_at_end=options.bounded,
+        group=None if options.bounded else options.consumer_group)
+    parsed = records | "ParseArticles" >> ParseArticles()
+    indexed = (parsed.articles
+               | "ExtractEntities" >> ExtractEntities()
+               | "TagTopics" >> TagTopics()
+               | "IndexArticles" >> IndexArticles(settings))
+    dead = ((parsed.deadletter, indexed.deadletter)
+            | "AllDeadLetters" >> beam.Flatten()
+            | "WriteDeadLetters" >> WriteDeadLetters(settings))
+    if not options.bounded:  # a backfill leaves the consumer group's offsets alone
+        _ = ((indexed.indexed | "IndexedPositions" >> beam.Map(_position), dead)
+             | "AllFinished" >> beam.Flatten()
+             | "CommitOffsets" >> CommitOffsets(settings, options.consumer_group))
+    return indexed.indexed
+
+
+def _position(item) -> tuple[str, int, int]:
+    return item.record.topic, item.record.partition, item.record.offset
+
+
+def pipeline_options(argv: list[str]) -> PipelineOptions:
+    """Beam options from ``argv``; DirectRunner and streaming unless told otherwise."""
+    options = PipelineOptions(flags=argv)
+    standard = options.view_as(StandardOptions)
+    if standard.runner is None:
+        standard.runner = "DirectRunner"
+    if not options.view_as(ArticlePipelineOptions).bounded:
+        standard.streaming = True
+    return options
+
+
+def run(settings: Settings, argv: list[str]) -> PipelineResult:
+    """Start the pipeline and return at once (``wait_until_finish`` or ``cancel`` on the result)."""
+    options = pipeline_options(argv)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, settings, options.view_as(ArticlePipelineOptions))
+    return pipeline.run()

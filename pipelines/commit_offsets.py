@@ -1,0 +1,99 @@
+"""CommitOffsets: record in Kafka what the pipeline has finished, so a restart resumes there.
+
+A record is finished when its article is indexed or its dead letter acknowledged. Records
+finish out of order, so per partition the step keeps the finished offsets above the
+committed one and commits only the end of the unbroken run (at most once a second):
+a restarted pipeline re-reads what was in flight, never skips it. The reader commits
+its start offsets when it starts, so the run always begins at the committed offset.
+
+This assumes a partition's offsets are consecutive, as on a topic written without
+transactions or compaction (``news.articles``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import apache_beam as beam
+from apache_beam.coders import VarIntCoder
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
+from kafka import TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from newsmon.connectors.kafka import make_consumer
+from newsmon.settings import Settings
+
+log = logging.getLogger(__name__)
+COMMIT_DELAY = 1.0  # seconds
+
+
+def advance(next_offset: int, finished: set[int]) -> tuple[int, set[int]]:
+    """Move ``next_offset`` over the unbroken run of ``finished`` offsets; returns the new
+    next offset and the finished offsets still beyond it.
+    """
+    while next_offset in finished:
+        finished.discard(next_offset)
+        next_offset += 1
+    return next_offset, {offset for offset in finished if offset > next_offset}
+
+
+def committed_offset(consumer, tp: TopicPartition) -> int:
+    committed = consumer.committed(tp)
+    return committed if committed is not None else consumer.beginning_offsets([tp])[tp]
+
+
+class _Commit(beam.DoFn):
+    NEXT = ReadModifyWriteStateSpec("next", VarIntCoder())
+    FINISHED = BagStateSpec("finished", VarIntCoder())
+    FLUSH = TimerSpec("flush", TimeDomain.REAL_TIME)
+
+    def __init__(self, settings: Settings, group: str) -> None:
+        self._settings = settings
+        self._group = group
+
+    def setup(self) -> None:
+        self._consumer = make_consumer(self._settings, group_id=self._group)
+
+    def teardown(self) -> None:
+        self._consumer.close(autocommit=False)
+
+    def process(self, element: tuple[str, int],
+                next_state=beam.DoFn.StateParam(NEXT), finished_state=beam.DoFn.StateParam(FINISHED),
+                flush=beam.DoFn.TimerParam(FLUSH)):
+        key, offset = element
+        topic, _, partition = key.rpartition(":")
+        next_offset = next_state.read()
+        if next_offset is None:
+            next_offset = committed_offset(self._consumer, TopicPartition(topic, int(partition)))
+        if offset < next_offset:
+            return  # finished again (a replay); already committed
+        moved, rest = advance(next_offset, set(finished_state.read()) | {offset})
+        finished_state.clear()
+        for pending in rest:
+            finished_state.add(pending)
+        next_state.write(moved)
+        if moved != next_offset:
+            flush.set(time.time() + COMMIT_DELAY)
+
+    @on_timer(FLUSH)
+    def commit(self, key=beam.DoFn.KeyParam, next_state=beam.DoFn.StateParam(NEXT)):
+        topic, _, partition = key.rpartition(":")
+        offset = next_state.read()
+        self._consumer.commit({TopicPartition(topic, int(partition)): OffsetAndMetadata(offset, "", -1)})
+        log.debug("committed %s@%d for group %s", key, offset, self._group)
+
+
+class CommitOffsets(beam.PTransform):
+    """Consumes ``(topic, partition, offset)`` of finished records."""
+
+    def __init__(self, settings: Settings, group: str) -> None:
+        super().__init__()
+        self._settings = settings
+        self._group = group
+
+    def expand(self, finished):
+        return (finished
+                | "ByPartition" >> beam.Map(lambda position: (f"{position[0]}:{position[1]}", position[2]))
+                | "Commit" >> beam.ParDo(_Commit(self._settings, self._group)))

@@ -1,0 +1,103 @@
+"""IndexArticles: enriched articles into Elasticsearch, ``_id`` = article_id.
+
+Replays overwrite instead of duplicating. The index template and the index behind the
+alias are installed when the writer starts. An outage or overload (429/5xx) blocks the
+writer, retrying with capped backoff, so nothing is lost; a document Elasticsearch
+refuses for good (a mapping error) leaves on the ``deadletter`` output.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from elasticsearch import TransportError
+
+from newsmon.connectors.elasticsearch import MAX_BACKOFF, bulk_index, make_client, setup_index
+from newsmon.pipelines.messages import AnalysedArticle, dead_letter
+from newsmon.settings import Settings
+
+log = logging.getLogger(__name__)
+DEAD_LETTER = "deadletter"
+TEMPLATE = "news-articles"
+ENTITY_FIELDS = {"PERSON": "persons", "ORG": "organisations", "GPE": "places", "LOC": "places"}
+
+
+def article_document(item: AnalysedArticle) -> dict[str, Any]:
+    """The Elasticsearch document of an enriched article (deterministic: a replay
+    produces the same document).
+    """
+    document = {key: value for key, value in item.article.items() if key != "schema_version"}
+    document["story_id"] = item.article_id  # until stories are clustered
+    for field in dict.fromkeys(ENTITY_FIELDS.values()):
+        document[field] = []
+    for entity in item.entities:
+        field = ENTITY_FIELDS.get(entity["type"])
+        if field and entity["name"] not in document[field]:
+            document[field].append(entity["name"])
+    document["entities"] = list(item.entities)
+    document["topics"] = list(item.topics)
+    document["provenance"] = dict(item.provenance)
+    document["source"] = {"topic": item.record.topic, "partition": item.record.partition,
+                          "offset": item.record.offset}
+    return document
+
+
+class _IndexBatch(beam.DoFn):
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._indexed = Metrics.counter("IndexArticles", "indexed")
+        self._refused = Metrics.counter("IndexArticles", "dead_lettered")
+
+    def setup(self) -> None:
+        self._client = make_client(self._settings)
+        self._index_ready = False
+
+    def teardown(self) -> None:
+        self._client.close()
+
+    def _ensure_index(self) -> None:
+        """Install template and index, waiting for Elasticsearch if it is not up yet."""
+        attempt = 0
+        while not self._index_ready:
+            try:
+                setup_index(self._client, TEMPLATE, self._settings.es_index_articles)
+                self._index_ready = True
+            except TransportError as exc:
+                attempt += 1
+                delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 10))
+                log.warning("Elasticsearch not ready for index set-up (%s); retrying in %.1fs", exc, delay)
+                time.sleep(delay)
+
+    def process(self, batch: list[AnalysedArticle]):
+        self._ensure_index()
+        by_id = {item.article_id: item for item in batch}
+        refused = dict(bulk_index(self._client, self._settings.es_index_articles,
+                                  [(item.article_id, article_document(item)) for item in by_id.values()]))
+        for item in batch:  # each record, also a duplicate within the batch, is done
+            article_id = item.article_id
+            if article_id in refused:
+                self._refused.inc()
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER, dead_letter(
+                    item.record, stage="index", article_id=article_id,
+                    reason=f"Elasticsearch refused the document: {refused[article_id]}"))
+            else:
+                self._indexed.inc()
+                yield item
+
+
+class IndexArticles(beam.PTransform):
+    """Returns outputs ``indexed`` (AnalysedArticle) and ``deadletter`` (dicts)."""
+
+    def __init__(self, settings: Settings, *, max_batch_size: int = 200) -> None:
+        super().__init__()
+        self._settings = settings
+        self._max_batch_size = max_batch_size
+
+    def expand(self, articles):
+        return (articles
+                | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._max_batch_size)
+                | "Bulk" >> beam.ParDo(_IndexBatch(self._settings)).with_outputs(DEAD_LETTER, main="indexed"))
