@@ -1,4 +1,6 @@
-"""Write dictionaries to an Elasticsearch index in bulk, ``_id`` from a field (idempotent)."""
+"""Write plain dictionaries to an Elasticsearch index in bulk, ``_id`` from a field
+(idempotent); used by the smoke round trip. Articles go through ``IndexArticles``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +8,8 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from elasticsearch import helpers
 
-from newsmon.connectors.elasticsearch import make_client
+from newsmon.connectors.elasticsearch import bulk_index, make_client
 from newsmon.settings import Settings
 
 
@@ -45,12 +46,11 @@ class _IndexBatches(beam.DoFn):
     def _flush(self) -> None:
         if not self._batch:
             return
-        actions = [{"_index": self._index, "_id": doc[self._id_field], "_source": doc} for doc in self._batch]
-        ok, errors = helpers.bulk(self._client, actions, raise_on_error=False, refresh="wait_for")
-        if errors:
-            msg = f"Elasticsearch index {self._index!r} rejected {len(errors)} document(s): {errors[:3]}"
+        refused = bulk_index(self._client, self._index, [(doc[self._id_field], doc) for doc in self._batch])
+        if refused:
+            msg = f"Elasticsearch index {self._index!r} refused {len(refused)} document(s): {refused[:3]}"
             raise IndexDocumentsError(msg)
-        self._indexed.inc(ok)
+        self._indexed.inc(len(self._batch))
         self._batch = []
 
 

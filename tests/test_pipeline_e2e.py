@@ -1,0 +1,140 @@
+"""The whole pipeline, streaming on DirectRunner (Prism), against the real Kafka and
+Elasticsearch: the seed article becomes a searchable story with its topics and people,
+bad messages become dead letters, replays do not duplicate, and an Elasticsearch outage
+loses nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from importlib import resources
+
+import pytest
+from kafka import TopicPartition
+
+from newsmon.connectors.article import Article, article_id
+from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer, make_producer
+from newsmon.deploy.elasticsearch_service import ElasticsearchService
+from newsmon.pipelines import article_pipeline
+from newsmon.smoke import cancel_quietly
+
+SEED = (resources.files("newsmon.seeds") / "000_4d60d75d12f4f40c.txt").read_text(encoding="utf-8")
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+WAIT = 240  # seconds: Prism and the spaCy model start within this on a loaded 2-core machine
+
+
+def message(url: str, title: str, content: str) -> dict:
+    return Article(article_id=article_id(url, feed_url="", guid=None), url=url, guid=None, title=title,
+                   summary=None, content=content, source_name="Example Wire",
+                   feed_url="https://wire.example.com/rss", published_at=NOW, published_at_estimated=False,
+                   fetched_at=NOW, language="en").to_message()
+
+
+SEED_MESSAGE = message("https://wire.example.com/belarus-frees-52",
+                       "Belarus frees 52 prisoners after Trump appeal", SEED)
+
+
+@pytest.fixture
+def isolated(kafka, es):
+    """Settings whose topics, index alias and consumer group belong to this test only."""
+    suffix = uuid.uuid4().hex[:10]
+    settings = dataclasses.replace(kafka, topic_articles=f"test.articles.{suffix}",
+                                   topic_deadletter=f"test.deadletter.{suffix}",
+                                   es_index_articles=f"test-articles-{suffix}")
+    ensure_topics(settings, [settings.topic_articles, settings.topic_deadletter], partitions=1)
+    yield settings
+    es.indices.delete(index=f"{settings.es_index_articles}-v1", ignore_unavailable=True)
+    es.indices.delete_index_template(name=settings.es_index_articles, ignore=[404])
+    admin = make_admin(settings)
+    admin.delete_topics([settings.topic_articles, settings.topic_deadletter])
+    admin.close()
+
+
+def produce(settings, *values: bytes | dict) -> None:
+    producer = make_producer(settings)
+    for value in values:
+        data = json.dumps(value).encode() if isinstance(value, dict) else value
+        key = value["article_id"].encode() if isinstance(value, dict) else None
+        producer.send(settings.topic_articles, key=key, value=data).get(30)
+    producer.close()
+
+
+def wait_for(check, what: str, timeout: float = WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(1)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def search(es, settings, query: dict) -> list[dict]:
+    if not es.indices.exists_alias(name=settings.es_index_articles):
+        return []
+    es.indices.refresh(index=settings.es_index_articles)
+    return es.search(index=settings.es_index_articles, query=query, size=50)["hits"]["hits"]
+
+
+def test_seed_article_streams_to_a_searchable_story(isolated, es):
+    settings, group = isolated, f"test-{uuid.uuid4().hex[:8]}"
+    produce(settings, SEED_MESSAGE, b"{this is not json", SEED_MESSAGE)  # the replay comes third
+    result = article_pipeline.run(settings, ["--consumer_group", group])
+    try:
+        [hit] = wait_for(lambda: search(es, settings, {"match": {"content": "Belavia sanctions"}}),
+                         "the seed article in Elasticsearch")
+        story = hit["_source"]
+        assert hit["_id"] == SEED_MESSAGE["article_id"]
+        topics = {t["name"] for t in story["topics"]}
+        assert topics >= {"prisoner_release", "sanctions_relief", "diplomatic_move"}
+        assert all(t["evidence"] and 0 < t["score"] <= 1 for t in story["topics"])
+        assert set(story["persons"]) >= {
+            "Alexander Lukashenko", "Donald Trump", "Vladimir Putin", "Mikola Statkevich", "John Coale",
+            "Ihar Losik", "Ales Bialiatski", "Maria Kalesnikava", "Sviatlana Tsikhanouskaya"}
+        assert set(story["organisations"]) >= {"Belavia", "European Union", "Belta"}
+        assert set(story["places"]) >= {"Belarus", "Lithuania", "Vilnius", "Minsk"}
+        assert story["provenance"]["model"].startswith("en_core_web_sm")
+        assert story["provenance"]["topic_rules"] and story["provenance"]["gazetteer"]
+        for query in ({"term": {"topics.name": "sanctions_relief"}}, {"term": {"persons": "Ihar Losik"}}):
+            assert [h["_id"] for h in search(es, settings, query)] == [SEED_MESSAGE["article_id"]]
+
+        consumer = make_consumer(settings, settings.topic_deadletter, consumer_timeout_ms=2000,
+                                 group_id=f"check-{uuid.uuid4().hex}")
+        letters = wait_for(lambda: [json.loads(r.value) for r in consumer], "the dead letter")
+        consumer.close()
+        assert [(d["source_offset"], d["reason"][:8]) for d in letters] == [(1, "not JSON")]
+
+        # All three records finished: the replay overwrote the story and the offsets are committed.
+        committer = make_consumer(settings, group_id=group)
+        tp = TopicPartition(settings.topic_articles, 0)
+        wait_for(lambda: committer.committed(tp) == 3, "offset 3 committed for the consumer group", 60)
+        committer.close()
+        assert es.count(index=settings.es_index_articles)["count"] == 1
+    finally:
+        cancel_quietly(result)
+
+
+def test_an_elasticsearch_outage_mid_stream_loses_nothing(isolated, es, settings):
+    first = message("https://wire.example.com/a", "Envoy visits Minsk", "The envoy met officials in Minsk.")
+    later = [message(f"https://wire.example.com/{n}", f"Talks resume, day {n}",
+                     f"Diplomats resumed talks on day {n} in Vilnius.") for n in range(3)]
+    produce(isolated, first)
+    group = f"t-{uuid.uuid4().hex}"
+    result = article_pipeline.run(isolated, ["--start", "earliest", "--consumer_group", group])
+    node = ElasticsearchService(settings)  # the node the test session runs
+    try:
+        wait_for(lambda: search(es, isolated, {"match_all": {}}), "the first article")
+        node.down()
+        produce(isolated, *later)
+        time.sleep(10)  # the pipeline reads them and finds Elasticsearch gone
+    finally:
+        node.up()
+    try:
+        everything = {"match_all": {}}
+        wait_for(lambda: len(search(es, isolated, everything)) == 4, "four articles after the outage", 180)
+    finally:
+        cancel_quietly(result)
