@@ -46,7 +46,7 @@ class _Extract(beam.DoFn):
         texts = [article_text(item.article)[:MAX_CHARACTERS] for item in batch]
         docs = self._model.nlp.pipe(texts, batch_size=len(texts))
         for item, text, doc in zip(batch, texts, docs, strict=True):
-            entities = tuple(entity.to_dict() for entity in extract_entities(doc, self._gazetteer))
+            entities = tuple(extract_entities(doc, self._gazetteer))
             self._articles.inc()
             self._entities.inc(len(entities))
             yield dataclasses.replace(
@@ -54,7 +54,7 @@ class _Extract(beam.DoFn):
                 provenance=item.provenance | self.provenance())
 
     def provenance(self) -> dict[str, Any]:
-        return {"model": self._model.id, "gazetteer": self._gazetteer.version, "newsmon": __version__}
+        return {"model": self._model.id, "gazetteer": str(self._gazetteer.version), "newsmon": __version__}
 
 
 class ExtractEntities(beam.PTransform):

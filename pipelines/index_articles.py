@@ -17,13 +17,13 @@ from apache_beam.metrics import Metrics
 from elasticsearch import TransportError
 
 from newsmon.connectors.elasticsearch import MAX_BACKOFF, bulk_index, make_client, setup_index
+from newsmon.pipelines.entities import index_fields
 from newsmon.pipelines.messages import AnalysedArticle, dead_letter
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
 DEAD_LETTER = "deadletter"
 TEMPLATE = "news-articles"
-ENTITY_FIELDS = {"PERSON": "persons", "ORG": "organisations", "GPE": "places", "LOC": "places"}
 
 
 def article_document(item: AnalysedArticle) -> dict[str, Any]:
@@ -32,13 +32,8 @@ def article_document(item: AnalysedArticle) -> dict[str, Any]:
     """
     document = {key: value for key, value in item.article.items() if key != "schema_version"}
     document["story_id"] = item.article_id  # until stories are clustered
-    for field in dict.fromkeys(ENTITY_FIELDS.values()):
-        document[field] = []
-    for entity in item.entities:
-        field = ENTITY_FIELDS.get(entity["type"])
-        if field and entity["name"] not in document[field]:
-            document[field].append(entity["name"])
-    document["entities"] = list(item.entities)
+    document |= index_fields(item.entities)
+    document["entities"] = [entity.to_dict() for entity in item.entities]
     document["topics"] = list(item.topics)
     document["provenance"] = dict(item.provenance)
     document["source"] = {"topic": item.record.topic, "partition": item.record.partition,

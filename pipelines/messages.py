@@ -14,6 +14,7 @@ from typing import Any
 
 from newsmon.connectors.article import rfc3339
 from newsmon.pipelines.analysis import Sentence
+from newsmon.pipelines.entities import Entity
 from newsmon.pipelines.kafka_read import KafkaRecord
 
 DEAD_LETTER_SCHEMA_VERSION = 1
@@ -27,7 +28,7 @@ class AnalysedArticle:
     article: dict[str, Any]
     text: str = ""
     sentences: tuple[Sentence, ...] = ()
-    entities: tuple[dict[str, Any], ...] = ()  # Entity.to_dict() of each entity
+    entities: tuple[Entity, ...] = ()
     topics: tuple[dict[str, Any], ...] = ()  # {"name", "score", "evidence"} of each topic
     provenance: dict[str, str] = field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from newsmon.connectors.elasticsearch import setup_index
 from newsmon.connectors.kafka import make_consumer
 from newsmon.pipelines.commit_offsets import advance
 from newsmon.pipelines.dead_letters import WriteDeadLetters
+from newsmon.pipelines.entities import Entity, Mention
 from newsmon.pipelines.index_articles import IndexArticles, article_document
 from newsmon.pipelines.kafka_read import KafkaRecord
 from newsmon.pipelines.messages import AnalysedArticle, dead_letter
@@ -86,15 +87,15 @@ def analysed(n: int, **fields) -> AnalysedArticle:
 
 def test_article_document_lists_entities_by_type():
     item = analysed(1, entities=(
-        {"name": "Ihar Losik", "type": "PERSON", "count": 2, "mentions": []},
-        {"name": "Belavia", "type": "ORG", "count": 1, "mentions": []},
-        {"name": "Minsk", "type": "GPE", "count": 1, "mentions": []},
-        {"name": "Baltic Sea", "type": "LOC", "count": 1, "mentions": []}),
+        Entity("Ihar Losik", "PERSON", (Mention("Losik", 10, 15), Mention("Ihar Losik", 40, 50))),
+        Entity("Belavia", "ORG", ()), Entity("Minsk", "GPE", ()), Entity("Baltic Sea", "LOC", ())),
         topics=({"name": "prisoner_release", "score": 0.9, "evidence": ["Prisoners were freed."]},),
         provenance={"model": "en_core_web_sm-3.8.0", "topic_rules": "1"})
     document = article_document(item)
     assert document["persons"] == ["Ihar Losik"] and document["organisations"] == ["Belavia"]
     assert document["places"] == ["Minsk", "Baltic Sea"]
+    assert document["entities"][0] == {"name": "Ihar Losik", "type": "PERSON", "count": 2, "mentions": [
+        {"text": "Losik", "start": 10, "end": 15}, {"text": "Ihar Losik", "start": 40, "end": 50}]}
     assert document["story_id"] == document["article_id"] and "schema_version" not in document
     assert document["source"] == {"topic": "news.articles", "partition": 0, "offset": 1}
     assert article_document(item) == document  # deterministic: a replay writes the same document

@@ -1,0 +1,623 @@
+"""Named entities of one article, each listed once under a canonical name with all its mentions.
+
+spaCy's small English model finds the spans; this module makes them fit to search and
+watch on. A mention's name is cleaned of what leaks into spans (surrounding punctuation,
+possessives "Lukashenko's" / "Belarus'", a leading "the", titles "President", "Mr.");
+within the article a surname alone ("Lukashenko") resolves to the one full name that
+ends with it ("Alexander Lukashenko"); the type of a name is voted over its mentions, so
+one mistaken tag does not split an entity; and the gazetteer (``seeds/gazetteer.yaml``)
+gives well-known entities their canonical name and type ("EU" → European Union, ORG;
+the airline Belavia is an ORG, not a place). Forms the model found once, and gazetteer
+names, are then looked for where the model missed them (datelines, a surname it let slip).
+
+Types kept: PERSON, ORG, GPE and LOC. GPE (countries, cities, states) and LOC (other
+places: regions, seas, mountains) stay distinct, as spaCy labels them, and both go to
+the ``places`` field of an indexed article (:data:`INDEX_FIELDS`). NORP (nationalities,
+religious and political groups: "Belarusian", "Russian") is dropped: it is neither a
+person, an organisation nor a place, and turning demonyms into countries would count
+every "Russian" as a mention of Russia. Other labels (FAC, PRODUCT, dates, numbers) are
+dropped too unless the gazetteer names the span.
+
+Everything here is plain Python on a parsed ``Doc``: no Beam, no model loading.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsmon.errors import ConfigError
+
+ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC")
+# A name tagged with two types equally often takes the earlier one here. The small model
+# tags capitalised words it cannot place as ORG, so ORG loses every tie.
+TYPE_PRIORITY = ("PERSON", "GPE", "LOC", "ORG")
+INDEX_FIELDS = {"PERSON": "persons", "ORG": "organisations", "GPE": "places", "LOC": "places"}
+GAZETTEER_PACKAGE = "newsmon.seeds"
+GAZETTEER_FILE = "gazetteer.yaml"
+
+# Words of a title in front of a name, compared lower-cased without a final dot. Only
+# stripped from spans the model tagged PERSON (or that start with an honorific), so
+# "General Motors" and "Prince Edward Island" keep theirs.
+HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "dame"})
+TITLE_WORDS = HONORIFICS | frozenset({
+    "president", "minister", "premier", "chancellor", "secretary", "governor", "gov", "mayor",
+    "senator", "sen", "representative", "rep", "congressman", "congresswoman", "speaker",
+    "ambassador", "envoy", "commissioner", "chairman", "chairwoman", "director", "spokesman",
+    "spokeswoman", "spokesperson", "leader", "king", "queen", "prince", "princess", "emperor",
+    "pope", "patriarch", "cardinal", "archbishop", "bishop", "metropolitan", "rev", "reverend",
+    "father", "pastor", "rabbi", "imam", "sheikh", "ayatollah", "lord", "lady",
+    "professor", "judge", "justice", "general", "gen", "lieutenant", "lt", "colonel", "col",
+    "major", "maj", "captain", "capt", "admiral", "adm", "sergeant", "sgt", "commander", "marshal",
+})
+# Lower-case nouns that introduce a person's full name: "the president, X", "the journalist X".
+APPOSITIVE_WORDS = frozenset({
+    "president", "minister", "premier", "chancellor", "secretary", "governor", "mayor", "senator",
+    "speaker", "ambassador", "envoy", "commissioner", "chairman", "chairwoman", "director",
+    "spokesman", "spokeswoman", "spokesperson", "leader", "king", "queen", "pope", "patriarch",
+    "journalist", "activist", "blogger", "dissident", "lawyer", "campaigner", "politician",
+})
+TITLE_MODIFIERS = frozenset({
+    "former", "late", "acting", "interim", "then", "vice", "deputy", "prime", "foreign", "defence",
+    "defense", "first", "crown", "field", "chief", "opposition", "outgoing", "incoming", "elect",
+    "designate",
+})
+# "Secretary of State", "Minister of Foreign Affairs": the words after "of" in a title.
+OFFICE_WORDS = frozenset({
+    "state", "defence", "defense", "justice", "interior", "finance", "treasury", "health", "energy",
+    "commerce", "labor", "labour", "agriculture", "education", "transport", "transportation",
+    "foreign", "home", "homeland", "internal", "affairs", "security",
+})
+DETERMINERS = frozenset({"the", "a", "an"})
+GENERATIONAL = frozenset({"jr", "sr", "ii", "iii", "iv"})
+_POSSESSIVE_END = re.compile(r"(?:['’]s|['’])$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Where an entity is named: ``text`` is exactly ``analysed_text[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity of an article: canonical name, type, and every mention in text order."""
+
+    name: str
+    type: str
+    mentions: tuple[Mention, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.mentions)
+
+    @property
+    def index_field(self) -> str:
+        """The field of an indexed article this entity's name goes to: persons, organisations, places."""
+        return INDEX_FIELDS[self.type]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "count": self.count,
+                "mentions": [mention.to_dict() for mention in self.mentions]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Entity:
+        mentions = tuple(Mention(text=m["text"], start=m["start"], end=m["end"]) for m in data["mentions"])
+        return cls(name=data["name"], type=data["type"], mentions=mentions)
+
+
+def index_fields(entities: Iterable[Entity]) -> dict[str, list[str]]:
+    """Canonical names by indexed field, ``{"persons": [...], "organisations": [...], "places": [...]}``."""
+    fields: dict[str, list[str]] = {name: [] for name in dict.fromkeys(INDEX_FIELDS.values())}
+    for entity in entities:
+        names = fields[entity.index_field]
+        if entity.name not in names:
+            names.append(entity.name)
+    return fields
+
+
+# --- gazetteer -------------------------------------------------------------------------
+
+
+def _normalise(text: str) -> str:
+    """One spelling per name: straight apostrophes, single spaces."""
+    return " ".join(text.replace("’", "'").replace("‘", "'").split())
+
+
+def _alternation(spellings: Iterable[str]) -> re.Pattern[str] | None:
+    """Whole-word matches of any spelling; the longest wins where several start together."""
+    parts = []
+    for spelling in sorted(set(spellings), key=lambda s: (-len(s), s)):
+        escaped = re.escape(spelling).replace("'", "['’]")
+        parts.append(re.sub(r"(\\ )+", r"\\s+", escaped))
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)") if parts else None
+
+
+@dataclass(frozen=True)
+class GazetteerEntry:
+    """A well-known entity: its canonical name, its type, the other ways it is written."""
+
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            msg = f"name must be a non-empty string, got {self.name!r}"
+            raise ConfigError(msg)
+        if self.type not in ENTITY_TYPES:
+            msg = f"type must be one of {', '.join(ENTITY_TYPES)}, got {self.type!r}"
+            raise ConfigError(msg)
+        if isinstance(self.aliases, str) or not isinstance(self.aliases, list | tuple):
+            kind = "a string" if isinstance(self.aliases, str) else type(self.aliases).__name__
+            msg = f"aliases must be a list, got {kind}"
+            raise ConfigError(msg)
+        for alias in self.aliases:
+            if not isinstance(alias, str) or not alias.strip():
+                msg = f"each alias must be a non-empty string, got {alias!r}"
+                raise ConfigError(msg)
+        object.__setattr__(self, "name", _normalise(self.name))
+        object.__setattr__(self, "aliases", tuple(_normalise(alias) for alias in self.aliases))
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Canonical names and types of well-known entities, looked up by any of their spellings.
+
+    A spelling matches text written exactly so, or the same in capitals ("BELTA" for
+    "Belta"); "US" never matches "us". Load the packaged list with :meth:`load`.
+    """
+
+    version: int
+    entries: tuple[GazetteerEntry, ...] = ()
+    _exact: dict[str, GazetteerEntry] = field(init=False, repr=False, compare=False)
+    _capitals: dict[str, GazetteerEntry | None] = field(init=False, repr=False, compare=False)
+    _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
+            msg = f"version must be a positive integer, got {self.version!r}"
+            raise ConfigError(msg)
+        exact: dict[str, GazetteerEntry] = {}
+        for entry in self.entries:
+            for spelling in entry.spellings():
+                other = exact.setdefault(spelling, entry)
+                if other is not entry:
+                    msg = f"{spelling!r} is listed for both {other.name!r} and {entry.name!r}"
+                    raise ConfigError(msg)
+        capitals: dict[str, GazetteerEntry | None] = {}
+        for spelling, entry in exact.items():
+            upper = spelling.upper()
+            # two entries written the same in capitals: neither matches the capitals
+            capitals[upper] = entry if capitals.get(upper, entry) is entry else None
+        object.__setattr__(self, "entries", tuple(self.entries))
+        object.__setattr__(self, "_exact", exact)
+        object.__setattr__(self, "_capitals", capitals)
+        object.__setattr__(self, "_pattern", _alternation([*exact, *capitals]))
+
+    def lookup(self, text: str) -> GazetteerEntry | None:
+        """The entry ``text`` names, or None."""
+        key = _normalise(text)
+        entry = self._exact.get(key)
+        if entry is None and key.isupper():
+            entry = self._capitals.get(key)
+        return entry
+
+    def matches(self, text: str) -> list[tuple[int, int, GazetteerEntry]]:
+        """``(start, end, entry)`` of each whole-word spelling in ``text``, left to right, not overlapping."""
+        if self._pattern is None:
+            return []
+        found = []
+        for match in self._pattern.finditer(text):
+            entry = self.lookup(match.group())
+            if entry is not None:
+                found.append((match.start(), match.end(), entry))
+        return found
+
+    @classmethod
+    def parse(cls, document: Any, *, source: str = "gazetteer") -> Gazetteer:
+        """Build from parsed YAML: ``{"version": int, "entities": [{"name", "type", "aliases"}]}``."""
+        if not isinstance(document, dict):
+            msg = f"{source}: a gazetteer is a mapping with `version:` and `entities:`"
+            raise ConfigError(msg)
+        unknown = set(document) - {"version", "entities"}
+        if unknown:
+            msg = f"{source}: unknown keys {', '.join(sorted(map(str, unknown)))}"
+            raise ConfigError(msg)
+        if "version" not in document:
+            msg = f"{source}: `version:` is missing"
+            raise ConfigError(msg)
+        items = document.get("entities")
+        if not isinstance(items, list):
+            msg = f"{source}: `entities:` must be a list, got {type(items).__name__}"
+            raise ConfigError(msg)
+        entries = []
+        for position, item in enumerate(items, start=1):
+            label = f"{source}: entity #{position}"
+            if not isinstance(item, dict):
+                msg = f"{label} must be a mapping with name and type, got {item!r}"
+                raise ConfigError(msg)
+            label = f"{label} ({item.get('name')!r})"
+            unknown = set(item) - {"name", "type", "aliases"}
+            if unknown:
+                msg = f"{label}: unknown keys {', '.join(sorted(map(str, unknown)))}"
+                raise ConfigError(msg)
+            try:
+                entries.append(GazetteerEntry(name=item.get("name"), type=item.get("type"),
+                                              aliases=item.get("aliases") or ()))
+            except ConfigError as exc:
+                msg = f"{label}: {exc}"
+                raise ConfigError(msg) from exc
+        try:
+            return cls(version=document["version"], entries=tuple(entries))
+        except ConfigError as exc:
+            msg = f"{source}: {exc}"
+            raise ConfigError(msg) from exc
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Gazetteer:
+        """Read a gazetteer YAML file; without ``path``, the one packaged in ``newsmon.seeds``."""
+        if path is None:
+            resource = importlib.resources.files(GAZETTEER_PACKAGE).joinpath(GAZETTEER_FILE)
+            source, reader = f"{GAZETTEER_PACKAGE}/{GAZETTEER_FILE}", resource.read_text
+        else:
+            source, reader = str(path), Path(path).read_text
+        try:
+            text = reader(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            msg = f"cannot read the gazetteer {source}: {exc}"
+            raise ConfigError(msg) from exc
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            msg = f"{source} is not valid YAML: {exc}"
+            raise ConfigError(msg) from exc
+        return cls.parse(document, source=source)
+
+
+# --- extraction ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Found:
+    """A mention on its way to an entity; the name and type change as evidence comes in."""
+
+    start: int
+    end: int
+    name: str
+    label: str
+    fixed: bool = False  # name and type come from the gazetteer
+
+
+def _word(token: Any) -> str:
+    return token.text.lower().replace("’", "'").rstrip(".")
+
+
+def _is_title(token: Any) -> bool:
+    return _word(token) in TITLE_WORDS or _word(token) in TITLE_MODIFIERS
+
+
+def _longest_line(tokens: list[Any]) -> list[Any]:
+    """A span running across a line break (a heading into its paragraph): its longest line."""
+    lines: list[list[Any]] = [[]]
+    for token in tokens:
+        if "\n" in token.text:
+            lines.append([])
+        else:
+            lines[-1].append(token)
+    return max(lines, key=lambda line: sum(token.is_alpha for token in line))
+
+
+def _title_length(tokens: list[Any]) -> int:
+    """How many leading tokens are a title: "Former US President", "Secretary of State"."""
+    i, after_title = 0, False
+    while i < len(tokens):
+        word = _word(tokens[i])
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if _is_title(tokens[i]) or (tokens[i].is_punct and after_title):
+            i, after_title = i + 1, True
+        elif word == "of" and after_title and nxt is not None and _word(nxt) in OFFICE_WORDS:
+            i += 2
+            while i < len(tokens) and _word(tokens[i]) in OFFICE_WORDS:
+                i += 1
+        elif nxt is not None and _is_title(nxt) and (tokens[i].pos_ == "ADJ" or tokens[i].text.isupper()):
+            i += 1  # "Belarusian President", "US President"
+        else:
+            break
+    return i
+
+
+def _is_office(ent: Any, tokens: list[Any]) -> bool:
+    """The "State" of "Secretary of State" or the "Interior" of "Interior Minister" is part of
+    a title, not an organisation.
+    """
+    doc, first, last = ent.doc, tokens[0].i, tokens[-1].i
+    if not all(_word(token) in OFFICE_WORDS for token in tokens):
+        return False
+    return ((first >= 2 and doc[first - 1].lower_ == "of" and _is_title(doc[first - 2]))
+            or (last + 1 < len(doc) and _word(doc[last + 1]) in TITLE_WORDS))
+
+
+def _bounds(tokens: list[Any]) -> tuple[int, int]:
+    start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+    possessive = _POSSESSIVE_END.search(tokens[-1].text)
+    if possessive and possessive.start() > 0:  # "Belarus’s" left in one token
+        end -= len(possessive.group())
+    return start, end
+
+
+def _from_model(ent: Any, gazetteer: Gazetteer) -> _Found | None:
+    """A model span as a mention: trimmed, canonicalised, with the gazetteer applied."""
+    doc, label = ent.doc, ent.label_
+    tokens = _longest_line(list(ent))
+    while tokens and (tokens[0].is_punct or tokens[0].is_space):
+        tokens.pop(0)
+    while tokens and (tokens[-1].is_punct or tokens[-1].is_space or tokens[-1].tag_ == "POS"
+                      or _POSSESSIVE_END.fullmatch(tokens[-1].text)):
+        tokens.pop()
+    if not tokens:
+        return None
+
+    def found(tokens: list[Any], label: str) -> _Found | None:
+        start, end = _bounds(tokens)
+        name = _normalise(doc.text[start:end])
+        if end <= start or not any(char.isalpha() for char in name):
+            return None
+        entry = gazetteer.lookup(name)
+        if entry is not None:
+            return _Found(start, end, entry.name, entry.type, fixed=True)
+        if label not in ENTITY_TYPES or name == name.lower() != name.upper():
+            return None  # a name has a capital somewhere ("von der Leyen"); "café" is no name
+        return _Found(start, end, name, label)
+
+    # the name as written first: "The Hague" is a gazetteer name, "the EU" is not
+    candidate = found(tokens, label)
+    if candidate is not None and candidate.fixed:
+        return candidate
+    while len(tokens) > 1 and tokens[0].lower_ in DETERMINERS:
+        tokens.pop(0)
+    if label == "PERSON" or _word(tokens[0]) in HONORIFICS:
+        titled = _title_length(tokens)
+        if titled:
+            label, tokens = "PERSON", tokens[titled:]
+            if not tokens or (len(tokens) == 1 and _word(tokens[0]) in GENERATIONAL):
+                return None  # a title alone names nobody
+    elif label == "ORG" and _is_office(ent, tokens):
+        return None
+    elif label in ("ORG", "GPE", "LOC") and _after_title(doc, tokens):
+        label = "PERSON"  # "Chancellor Olaf Scholz" tagged ORG
+    return found(tokens, label)
+
+
+def _after_title(doc: Any, tokens: list[Any]) -> bool:
+    """The span names a person: capitalised words after a capitalised title ("Chancellor Olaf
+    Scholz"), or a full name after a lower-case one ("Ukraine's president, Volodymyr Zelenskiy").
+    """
+    first = tokens[0].i
+    if first == 0 or not all(token.text[:1].isupper() for token in tokens if token.is_alpha):
+        return False
+    before = doc[first - 1]
+    if before.text[:1].isupper():
+        return _word(before) in TITLE_WORDS
+    if before.text == "," and first >= 2:
+        before = doc[first - 2]
+    return len(tokens) >= 2 and before.is_lower and _word(before) in APPOSITIVE_WORDS
+
+
+def _vote(found: list[_Found]) -> dict[str, str]:
+    """Each name's type: the gazetteer's, else the one most of its mentions were tagged with."""
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    fixed: dict[str, str] = {}
+    for mention in found:
+        labels[mention.name][mention.label] += 1
+        if mention.fixed:
+            fixed[mention.name] = mention.label
+    return {name: fixed.get(name) or min(counts, key=lambda t: (-counts[t], TYPE_PRIORITY.index(t)))
+            for name, counts in labels.items()}
+
+
+def _merge_capitals(found: list[_Found]) -> None:
+    """A name in capitals ("VILNIUS" in a dateline) is the same name written normally elsewhere."""
+    by_upper: dict[str, set[str]] = defaultdict(set)
+    for mention in found:
+        if not mention.name.isupper():
+            by_upper[mention.name.upper()].add(mention.name)
+    for mention in found:
+        written = by_upper.get(mention.name, set())
+        if not mention.fixed and mention.name.isupper() and len(written) == 1:
+            mention.name = next(iter(written))
+
+
+def _capitalised_place(name: str) -> bool:
+    """A place written in capitals ("NEW YORK" in a dateline) rather than an abbreviation
+    ("USSR", "UAE"): four letters or more, and a vowel after the first letter of every word.
+    """
+    return (name.isupper() and sum(char.isalpha() for char in name) >= 4
+            and all(any(char in "AEIOUY" for char in word[1:]) for word in name.split()))
+
+
+def _generational(words: list[str]) -> str | None:
+    last = words[-1].lower().rstrip(".")
+    return last if len(words) >= 3 and last in GENERATIONAL else None
+
+
+def _surname(name: str) -> str:
+    words = name.split()
+    return words[-2] if _generational(words) else words[-1]
+
+
+def _same_person(short: str, full: str) -> bool:
+    """``short`` could be written for ``full``: same first name (or its initial), same
+    generation, the rest of its words found in order in ``full``.
+    """
+    a, b = short.split(), full.split()
+    if _generational(a) != _generational(b):
+        return False
+
+    def same(x: str, y: str) -> bool:
+        return x == y or (len(x) == 2 and x[1] == "." and y.startswith(x[0]))
+
+    if not same(a[0], b[0]):
+        return False
+    rest = iter(b[1:])
+    return all(any(same(x, y) for y in rest) for x in a[1:])
+
+
+def _resolve_names(found: list[_Found], types: dict[str, str]) -> dict[str, str]:
+    """Within the article, shorter forms of a person's name become the fullest form.
+
+    Full names (two words or more) that share a surname merge only when all of them can be
+    one person ("Alexander Lukashenko", "Alexander G. Lukashenko"); two different people
+    ("Melania Trump", "Donald Trump") leave their surname alone. A bare surname (or the end
+    of a name, "von der Leyen") then joins the fullest name unless its mentions were mostly
+    tagged as something else ("Washington" the city beside "George Washington").
+    Returns surname → full name for the surnames that are not ambiguous.
+    """
+    by_surname: dict[str, list[str]] = defaultdict(list)
+    for name, kind in sorted(types.items()):
+        if kind == "PERSON" and len(name.split()) >= 2:
+            by_surname[_surname(name)].append(name)
+    renames: dict[str, str] = {}
+    fullest_of: dict[str, str] = {}
+    for surname, names in by_surname.items():
+        fullest = max(names, key=lambda n: (len(n.split()), len(n), n))
+        if all(_same_person(name, fullest) for name in names):
+            fullest_of[surname] = fullest
+            renames.update({name: fullest for name in names if name != fullest})
+    for mention in found:
+        mention.name = renames.get(mention.name, mention.name)
+
+    full_counts = Counter(mention.name for mention in found)
+    fixed_names = {mention.name for mention in found if mention.fixed}
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for mention in found:
+        if mention.name not in fixed_names:
+            votes[mention.name][mention.label] += 1
+    merged: dict[str, str] = {}
+    for name, counts in votes.items():
+        fullest = fullest_of.get(name.split()[-1])
+        if fullest is None or fullest == name or not fullest.endswith(" " + name):
+            continue
+        counts = counts + Counter({"PERSON": full_counts[fullest]})
+        if counts["PERSON"] >= max(counts.values()):
+            merged[name] = fullest
+    for mention in found:
+        if mention.name in merged:
+            mention.name, mention.label = merged[mention.name], "PERSON"
+    return fullest_of
+
+
+def _name_like(token: Any) -> bool:
+    """A capitalised word used as a name: tagged a proper noun, in capitals, capitalised
+    mid-sentence, or the subject of a sentence it starts ("Zelenskyy urged", tagged NOUN).
+    """
+    return (token.pos_ == "PROPN" or token.text.isupper() or not token.is_sent_start
+            or token.dep_.startswith("nsubj"))
+
+
+def _glued(token: Any) -> bool:
+    """A capitalised proper noun next to a match, other than a title ("Mr", "President"):
+    the match is part of a longer name.
+    """
+    return (token.is_alpha and token.text[:1].isupper() and token.pos_ == "PROPN"
+            and not _is_title(token))
+
+
+def _with_missed(doc: Any, found: list[_Found], types: dict[str, str], surnames: dict[str, str],
+                 gazetteer: Gazetteer) -> list[_Found]:
+    """``found`` plus the mentions the model let slip: forms it found elsewhere in the
+    article, a person's surname alone, gazetteer spellings. Only whole tokens, not inside a
+    longer run of proper nouns ("Washington Post"). A form must lie outside every model
+    span; a gazetteer spelling must lie outside the kept mentions, or be longer than each
+    one it overlaps, which it then replaces (the model split "UN Security Council").
+    """
+    forms: dict[str, str | None] = {}
+
+    def add(form: str, name: str) -> None:
+        if form[:1].isupper():
+            for variant in {form, form.upper()}:
+                forms[variant] = name if forms.get(variant, name) == name else None
+
+    for mention in found:
+        add(_normalise(doc.text[mention.start:mention.end]), mention.name)
+    for surname, fullest in surnames.items():
+        if types.get(fullest) == "PERSON" and fullest.endswith(" " + surname):  # not "Trump" for "… Jr."
+            add(surname, fullest)
+    candidates = []
+    pattern = _alternation(form for form, name in forms.items() if name is not None)
+    if pattern is not None:
+        for match in pattern.finditer(doc.text):
+            name = forms.get(_normalise(match.group()))
+            if name is not None:
+                candidates.append(_Found(match.start(), match.end(), name, types[name]))
+    candidates += [_Found(start, end, entry.name, entry.type, fixed=True)
+                   for start, end, entry in gazetteer.matches(doc.text)]
+
+    def overlaps(candidate: _Found, start: int, end: int) -> bool:
+        return candidate.start < end and start < candidate.end
+
+    model_spans = [(ent.start_char, ent.end_char) for ent in doc.ents]
+    result = list(found)
+    added: list[_Found] = []
+    for candidate in sorted(candidates, key=lambda c: (c.start, -c.end, not c.fixed)):
+        if any(overlaps(candidate, other.start, other.end) for other in added):
+            continue
+        replaced = [mention for mention in result if overlaps(candidate, mention.start, mention.end)]
+        if candidate.fixed:
+            length = candidate.end - candidate.start
+            if any(mention.end - mention.start >= length for mention in replaced):
+                continue
+        elif any(overlaps(candidate, start, end) for start, end in model_spans):
+            continue
+        span = doc.char_span(candidate.start, candidate.end)
+        if span is None:
+            continue
+        if len(span) == 1 and not candidate.fixed and not _name_like(span[0]):
+            continue  # gazetteer spellings are names wherever they stand
+        if span.start > 0 and _glued(doc[span.start - 1]):
+            continue
+        if span.end < len(doc) and _glued(doc[span.end]):
+            continue
+        result = [mention for mention in result if all(mention is not gone for gone in replaced)]
+        added.append(candidate)
+    return result + added
+
+
+def extract_entities(doc: Any, gazetteer: Gazetteer) -> list[Entity]:
+    """The PERSON, ORG, GPE and LOC entities of a parsed spaCy ``Doc``, in order of first mention.
+
+    Offsets refer to ``doc.text`` (for an article, :func:`newsmon.pipelines.analysis.article_text`).
+    """
+    found = [mention for ent in doc.ents if (mention := _from_model(ent, gazetteer)) is not None]
+    _merge_capitals(found)
+    surnames = _resolve_names(found, _vote(found))
+    found = _with_missed(doc, found, _vote(found), surnames, gazetteer)
+    types = _vote(found)
+    for mention in found:
+        if types[mention.name] in ("GPE", "LOC") and not mention.fixed and _capitalised_place(mention.name):
+            mention.name = mention.name.title()
+    types = _vote(found)
+
+    by_name: dict[str, dict[tuple[int, int], Mention]] = defaultdict(dict)
+    for mention in found:
+        by_name[mention.name][(mention.start, mention.end)] = Mention(
+            doc.text[mention.start:mention.end], mention.start, mention.end)
+    entities = [Entity(name=name, type=types[name], mentions=tuple(m for _, m in sorted(mentions.items())))
+                for name, mentions in by_name.items()]
+    return sorted(entities, key=lambda entity: (entity.mentions[0].start, entity.name))
