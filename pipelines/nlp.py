@@ -16,17 +16,40 @@ INSTALL_HINT = (
 )
 
 
+LINE_BREAKS = "newsmon_line_breaks"
+
+
+def _register_line_breaks() -> None:
+    from spacy.language import Language
+
+    if LINE_BREAKS in Language.factories:
+        return
+
+    @Language.component(LINE_BREAKS)
+    def line_breaks(doc):
+        for token in doc[:-1]:
+            if token.is_space and "\n" in token.text:
+                doc[token.i + 1].is_sent_start = True
+        return doc
+
+
 class ModelNotInstalledError(NewsmonError):
     """No spaCy English model is installed."""
 
 
 def load_model(*, disable: tuple[str, ...] = (), packages: tuple[str, ...] = MODEL_PACKAGES) -> Any:
-    """Load the first installed model of ``packages`` (components in ``disable`` off)."""
+    """Load the first installed model of ``packages`` (components in ``disable`` off), with
+    line breaks ending sentences: a title, a dateline or a sub-heading is not the start of
+    the sentence after it.
+    """
     import spacy
 
+    _register_line_breaks()
     for package in packages:
         if importlib.util.find_spec(package) is not None:
-            return spacy.load(package, disable=list(disable))
+            nlp = spacy.load(package, disable=list(disable))
+            nlp.add_pipe(LINE_BREAKS, first=True)
+            return nlp
     msg = f"no spaCy English model is installed (looked for {', '.join(packages)}). {INSTALL_HINT}"
     raise ModelNotInstalledError(msg)
 
