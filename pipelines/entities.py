@@ -362,7 +362,7 @@ def _bounds(tokens: list[Any]) -> tuple[int, int]:
     return start, end
 
 
-def _from_model(ent: Any, gazetteer: Gazetteer) -> _Found | None:
+def _from_model(ent: Any, gazetteer: Gazetteer, text: str) -> _Found | None:
     """A model span as a mention: trimmed, canonicalised, with the gazetteer applied."""
     doc, label = ent.doc, ent.label_
     tokens = _longest_line(list(ent))
@@ -376,7 +376,7 @@ def _from_model(ent: Any, gazetteer: Gazetteer) -> _Found | None:
 
     def found(tokens: list[Any], label: str) -> _Found | None:
         start, end = _bounds(tokens)
-        name = _normalise(doc.text[start:end])
+        name = _normalise(text[start:end])
         if end <= start or not any(char.isalpha() for char in name):
             return None
         entry = gazetteer.lookup(name)
@@ -539,8 +539,8 @@ def _glued(token: Any) -> bool:
             and not _is_title(token))
 
 
-def _with_missed(doc: Any, found: list[_Found], types: dict[str, str], surnames: dict[str, str],
-                 gazetteer: Gazetteer) -> list[_Found]:
+def _with_missed(doc: Any, text: str, found: list[_Found], types: dict[str, str],
+                 surnames: dict[str, str], gazetteer: Gazetteer) -> list[_Found]:
     """``found`` plus the mentions the model let slip: forms it found elsewhere in the
     article, a person's surname alone, gazetteer spellings. Only whole tokens, not inside a
     longer run of proper nouns ("Washington Post"). A form must lie outside every model
@@ -555,19 +555,19 @@ def _with_missed(doc: Any, found: list[_Found], types: dict[str, str], surnames:
                 forms[variant] = name if forms.get(variant, name) == name else None
 
     for mention in found:
-        add(_normalise(doc.text[mention.start:mention.end]), mention.name)
+        add(_normalise(text[mention.start:mention.end]), mention.name)
     for surname, fullest in surnames.items():
         if types.get(fullest) == "PERSON" and fullest.endswith(" " + surname):  # not "Trump" for "… Jr."
             add(surname, fullest)
     candidates = []
     pattern = _alternation(form for form, name in forms.items() if name is not None)
     if pattern is not None:
-        for match in pattern.finditer(doc.text):
+        for match in pattern.finditer(text):
             name = forms.get(_normalise(match.group()))
             if name is not None:
                 candidates.append(_Found(match.start(), match.end(), name, types[name]))
     candidates += [_Found(start, end, entry.name, entry.type, fixed=True)
-                   for start, end, entry in gazetteer.matches(doc.text)]
+                   for start, end, entry in gazetteer.matches(text)]
 
     def overlaps(candidate: _Found, start: int, end: int) -> bool:
         return candidate.start < end and start < candidate.end
@@ -604,10 +604,11 @@ def extract_entities(doc: Any, gazetteer: Gazetteer) -> list[Entity]:
 
     Offsets refer to ``doc.text`` (for an article, :func:`newsmon.pipelines.analysis.article_text`).
     """
-    found = [mention for ent in doc.ents if (mention := _from_model(ent, gazetteer)) is not None]
+    text = doc.text  # spaCy joins every token again on each access
+    found = [mention for ent in doc.ents if (mention := _from_model(ent, gazetteer, text)) is not None]
     _merge_capitals(found)
     surnames = _resolve_names(found, _vote(found))
-    found = _with_missed(doc, found, _vote(found), surnames, gazetteer)
+    found = _with_missed(doc, text, found, _vote(found), surnames, gazetteer)
     types = _vote(found)
     for mention in found:
         if types[mention.name] in ("GPE", "LOC") and not mention.fixed and _capitalised_place(mention.name):
@@ -617,7 +618,7 @@ def extract_entities(doc: Any, gazetteer: Gazetteer) -> list[Entity]:
     by_name: dict[str, dict[tuple[int, int], Mention]] = defaultdict(dict)
     for mention in found:
         by_name[mention.name][(mention.start, mention.end)] = Mention(
-            doc.text[mention.start:mention.end], mention.start, mention.end)
+            text[mention.start:mention.end], mention.start, mention.end)
     entities = [Entity(name=name, type=types[name], mentions=tuple(m for _, m in sorted(mentions.items())))
                 for name, mentions in by_name.items()]
     return sorted(entities, key=lambda entity: (entity.mentions[0].start, entity.name))
