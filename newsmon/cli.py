@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +15,7 @@ from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
 from newsmon.settings import Settings, add_arguments, from_args
 
+PROGRESS_EVERY_MS = 30_000
 DESCRIPTION = """\
 newsmon watches news feeds as they publish: feed connectors push articles into Kafka,
 an Apache Beam pipeline tags topics and named entities with spaCy, and the results are
@@ -71,7 +73,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
+    from apache_beam.runners.runner import PipelineState
+
     from newsmon.connectors.kafka import check_kafka, ensure_topics, pipeline_topics
     from newsmon.pipelines import article_pipeline
     from newsmon.smoke import cancel_quietly, runner_name
@@ -83,13 +91,20 @@ def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     result = article_pipeline.run(settings, args.beam_args)
     progress(f"pipeline running on {runner_name(result)}: Kafka {settings.topic_articles} → "
              f"Elasticsearch {settings.es_index_articles}" + ("" if bounded else "; Ctrl-C stops it"))
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it like Ctrl-C
     try:
-        result.wait_until_finish()
+        while not PipelineState.is_terminal(result.wait_until_finish(duration=PROGRESS_EVERY_MS)):
+            counts = article_pipeline.counters(result)
+            progress("pipeline: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no counts yet"))
     except KeyboardInterrupt:
         progress("stopping the pipeline")
-        cancel_quietly(result)
+        cancel_quietly(result)  # the local job service goes with it: no state or counters to ask for
+        print("pipeline stopped; it resumes from the committed offsets when started again")
+        return 0
     print(f"pipeline {result.state}")
-    return 0
+    for name, value in article_pipeline.counters(result).items():
+        print(f"  {name:<32} {value}")
+    return 0 if result.state == PipelineState.DONE else 1
 
 
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:

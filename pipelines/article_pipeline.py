@@ -84,3 +84,18 @@ def run(settings: Settings, argv: list[str]) -> PipelineResult:
     pipeline = beam.Pipeline(options=options)
     build(pipeline, settings, options.view_as(ArticlePipelineOptions))
     return pipeline.run()
+
+
+def counters(result: PipelineResult) -> dict[str, int]:
+    """The steps' counters (articles parsed, indexed, dead-lettered...), where the runner reports them."""
+    try:
+        found = result.metrics().query()["counters"]
+    except Exception:  # noqa: BLE001 - a runner that keeps no metrics: nothing to show
+        return {}
+    totals: dict[str, int] = {}
+    for counter in found:
+        if counter.key.metric.namespace.startswith("beam"):
+            continue  # the runner's own bookkeeping
+        name = f"{counter.key.metric.namespace}.{counter.key.metric.name}"
+        totals[name] = totals.get(name, 0) + (counter.committed or counter.attempted or 0)
+    return dict(sorted(totals.items()))

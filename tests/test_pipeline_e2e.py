@@ -48,7 +48,7 @@ def isolated(kafka, es):
     ensure_topics(settings, [settings.topic_articles, settings.topic_deadletter], partitions=1)
     yield settings
     es.indices.delete(index=f"{settings.es_index_articles}-v1", ignore_unavailable=True)
-    es.indices.delete_index_template(name=settings.es_index_articles, ignore=[404])
+    es.options(ignore_status=404).indices.delete_index_template(name=settings.es_index_articles)
     admin = make_admin(settings)
     admin.delete_topics([settings.topic_articles, settings.topic_deadletter])
     admin.close()

@@ -6,7 +6,7 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from newsmon.connectors.kafka import ensure_topics, make_consumer, make_producer
+from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer, make_producer
 from newsmon.pipelines.kafka_read import ReadKafkaRecords
 from newsmon.smoke import cancel_quietly, runner_name
 
@@ -62,5 +62,8 @@ def test_unbounded_kafka_read_streams_on_prism(kafka, topic):
     finally:
         cancel_quietly(result)
         producer.close()
+        admin = make_admin(kafka)
+        admin.delete_topics([out_topic])
+        admin.close()
     assert seen == {0: "before-0", 1: "before-1", 2: "before-2",
                     3: "after-0", 4: "after-1", 5: "after-2"}
