@@ -21,6 +21,7 @@ def client_config(settings: Settings) -> dict[str, Any]:
         "bootstrap_servers": list(settings.kafka_bootstrap_servers),
         "security_protocol": settings.kafka_security_protocol,
         "client_id": "newsmon",
+        "bootstrap_timeout_ms": 10_000,  # say "not reachable" after 10 s, not kafka-python's 30
     }
     if settings.kafka_sasl_mechanism:
         config["sasl_mechanism"] = settings.kafka_sasl_mechanism

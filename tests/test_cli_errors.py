@@ -32,7 +32,7 @@ def isolated_env(tmp_path, closed_port):
 def test_help_lists_every_command(isolated_env):
     done = newsmon("--help", env=isolated_env)
     assert done.returncode == 0
-    for command in ("services", "smoke", "demo", "settings", "model"):
+    for command in ("services", "smoke", "demo", "feeds", "pipeline", "settings", "model"):
         assert command in done.stdout
 
 
@@ -87,3 +87,22 @@ def test_status_exit_code_says_services_are_down(isolated_env):
     done = newsmon("services", "status", env=isolated_env)
     assert done.returncode == 3
     assert "stopped" in done.stdout
+
+
+def test_pipeline_without_kafka_says_so(isolated_env):
+    done = newsmon("pipeline", "run", "--runner", "DirectRunner", env=isolated_env)
+    assert done.returncode == 2
+    assert "Kafka is not reachable" in done.stderr
+
+
+def test_beam_options_are_refused_outside_the_pipeline_command(isolated_env):
+    done = newsmon("settings", "--runner", "FlinkRunner", env=isolated_env)
+    assert done.returncode == 2
+    assert "unrecognized arguments: --runner FlinkRunner" in done.stderr
+
+
+def test_feeds_run_without_feeds_says_what_to_do(isolated_env, kafka):
+    env = isolated_env | {"NEWSMON_KAFKA_BOOTSTRAP_SERVERS": ",".join(kafka.kafka_bootstrap_servers)}
+    done = newsmon("feeds", "run", "--once", env=env)
+    assert done.returncode == 2
+    assert "no enabled feeds: add some with `newsmon feeds add URL`" in done.stderr
