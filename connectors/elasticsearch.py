@@ -9,7 +9,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
 
@@ -20,6 +20,7 @@ from newsmon.settings import Settings
 log = logging.getLogger(__name__)
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 MAX_BACKOFF = 30.0
+T = TypeVar("T")
 
 
 def make_client(settings: Settings, **overrides: Any) -> Elasticsearch:
@@ -73,6 +74,27 @@ def setup_index(client: Elasticsearch, template: str, alias: str, version: int =
         if exc.error != "resource_already_exists_exception":
             raise
     return index
+
+
+def patiently(call: Callable[[], T], *, what: str, sleep: Callable[[float], None] = time.sleep) -> T:
+    """``call()``, retried with backoff capped at 30 s for as long as Elasticsearch is
+    unreachable or answers 429/5xx (blocks); other errors are raised.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except ApiError as exc:
+            if exc.meta.status not in RETRYABLE_STATUS:
+                raise
+            error = f"HTTP {exc.meta.status}"
+        except TransportError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        attempt += 1
+        delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 10))
+        log.warning("Elasticsearch: %s failed (%s); retrying in %.1fs (attempt %d)",
+                    what, error, delay, attempt)
+        sleep(delay)
 
 
 def bulk_index(client: Elasticsearch, index: str, documents: list[tuple[str, dict[str, Any]]], *,

@@ -14,6 +14,7 @@ from newsmon.console import progress
 from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
 from newsmon.settings import Settings, add_arguments, from_args
+from newsmon.watch_commands import add_watch_commands
 
 PROGRESS_EVERY_MS = 30_000
 DESCRIPTION = """\
@@ -167,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "Dataflow options; and newsmon's own: --start committed|earliest|latest, "
                        "--consumer_group NAME, --bounded (read what is there, then stop)")
     pipeline.add_argument("action", choices=("run",), help="run: start it and wait (Ctrl-C stops it)")
+
+    about = "the watch list: people whose naming in a story raises an alert (stored in Elasticsearch)"
+    watch = commands.add_parser("watch", help=about, description=about)
+    about = "alerts raised on watched people: recent ones, a live tail, delivery to webhooks and e-mail"
+    alerts = commands.add_parser("alerts", help=about, description=about)
+    add_watch_commands(watch, alerts, leaf)
 
     command("settings", cmd_settings, "print the effective settings (secrets masked)")
     command("model", cmd_model, "check that the spaCy English model loads")

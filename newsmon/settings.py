@@ -149,6 +149,8 @@ class Settings:
     topic_deadletter: str = _setting("news.deadletter", "Kafka topic of rejected messages")
     es_url: str = _setting("http://127.0.0.1:9200", "Elasticsearch URL")
     es_index_articles: str = _setting("news-articles", "Elasticsearch alias of the enriched articles")
+    es_index_alerts: str = _setting("news-alerts", "Elasticsearch alias of the alerts")
+    es_index_watchlist: str = _setting("news-watchlist", "Elasticsearch alias of the watch entries")
     es_api_key: Secret | None = _setting(None, "Elasticsearch API key (encoded form)", Secret)
     es_username: str | None = _setting(None, "Elasticsearch user for basic auth")
     es_password: Secret | None = _setting(None, "Elasticsearch password for basic auth", Secret)

@@ -1,8 +1,9 @@
 """The newsmon pipeline: Kafka articles → parse → entities → topics → Elasticsearch.
 
     ReadArticles → ParseArticles ─bad─► WriteDeadLetters (news.deadletter)
-                   → ExtractEntities → TagTopics → IndexArticles ─refused─┘
-                                                        └─► CommitOffsets
+                   → ExtractEntities → TagTopics → MatchWatchlist → WriteAlerts
+                   → IndexArticles ─refused─┘   (alerts: news-alerts, news.alerts)
+                        └─► CommitOffsets
 
 Streaming on DirectRunner (which hands it to Prism) by default; every Beam option
 passes through, so the same code runs on Flink or Dataflow (``--runner``,
@@ -21,8 +22,10 @@ from newsmon.pipelines.dead_letters import WriteDeadLetters
 from newsmon.pipelines.extract_entities import ExtractEntities
 from newsmon.pipelines.index_articles import IndexArticles
 from newsmon.pipelines.kafka_read import ReadKafkaRecords
+from newsmon.pipelines.match_watchlist import MatchWatchlist
 from newsmon.pipelines.parse_articles import ParseArticles
 from newsmon.pipelines.tag_topics import TagTopics
+from newsmon.pipelines.write_alerts import WriteAlerts
 from newsmon.settings import Settings
 
 DEFAULT_CONSUMER_GROUP = "newsmon-pipeline"
@@ -52,6 +55,8 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
     indexed = (parsed.articles
                | "ExtractEntities" >> ExtractEntities()
                | "TagTopics" >> TagTopics()
+               | "MatchWatchlist" >> MatchWatchlist(settings)
+               | "WriteAlerts" >> WriteAlerts(settings)
                | "IndexArticles" >> IndexArticles(settings))
     dead = ((parsed.deadletter, indexed.deadletter)
             | "AllDeadLetters" >> beam.Flatten()

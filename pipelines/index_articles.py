@@ -9,14 +9,12 @@ refuses for good (a mapping error) leaves on the ``deadletter`` output.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from elasticsearch import TransportError
 
-from newsmon.connectors.elasticsearch import MAX_BACKOFF, bulk_index, make_client, setup_index
+from newsmon.connectors.elasticsearch import bulk_index, make_client, patiently, setup_index
 from newsmon.pipelines.entities import index_fields
 from newsmon.pipelines.messages import AnalysedArticle, dead_letter
 from newsmon.settings import Settings
@@ -54,21 +52,11 @@ class _IndexBatch(beam.DoFn):
     def teardown(self) -> None:
         self._client.close()
 
-    def _ensure_index(self) -> None:
-        """Install template and index, waiting for Elasticsearch if it is not up yet."""
-        attempt = 0
-        while not self._index_ready:
-            try:
-                setup_index(self._client, TEMPLATE, self._settings.es_index_articles)
-                self._index_ready = True
-            except TransportError as exc:
-                attempt += 1
-                delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 10))
-                log.warning("Elasticsearch not ready for index set-up (%s); retrying in %.1fs", exc, delay)
-                time.sleep(delay)
-
     def process(self, batch: list[AnalysedArticle]):
-        self._ensure_index()
+        if not self._index_ready:  # waits for Elasticsearch if it is not up yet
+            patiently(lambda: setup_index(self._client, TEMPLATE, self._settings.es_index_articles),
+                      what="installing the articles index")
+            self._index_ready = True
         by_id = {item.article_id: item for item in batch}
         refused = dict(bulk_index(self._client, self._settings.es_index_articles,
                                   [(item.article_id, article_document(item)) for item in by_id.values()]))

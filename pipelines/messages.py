@@ -30,6 +30,7 @@ class AnalysedArticle:
     sentences: tuple[Sentence, ...] = ()
     entities: tuple[Entity, ...] = ()
     topics: tuple[dict[str, Any], ...] = ()  # {"name", "score", "evidence"} of each topic
+    alerts: tuple[dict[str, Any], ...] = ()  # schemas/alert.schema.json, one per watched person named
     provenance: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -18,12 +18,19 @@ from kafka import TopicPartition
 
 from newsmon.connectors.article import Article, article_id
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer, make_producer
+from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy.elasticsearch_service import ElasticsearchService
 from newsmon.pipelines import article_pipeline
+from newsmon.pipelines.name_matching import load_watchlist_file
 from newsmon.smoke import cancel_quietly
 
 SEED = (resources.files("newsmon.seeds") / "000_4d60d75d12f4f40c.txt").read_text(encoding="utf-8")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+WATCHLIST = resources.files("newsmon.seeds") / "watchlist.example.yaml"
+# The people of seeds/watchlist.example.yaml the seed article names (Lukashenko's entry
+# alerts only on stories with his topics, which the seed article has).
+WATCHED = ["Ales Bialiatski", "Alexander Lukashenko", "Ihar Losik", "Maria Kalesnikava", "Mikola Statkevich",
+           "Sviatlana Tsikhanouskaya"]
 WAIT = 240  # seconds: Prism and the spaCy model start within this on a loaded 2-core machine
 
 
@@ -44,13 +51,18 @@ def isolated(kafka, es):
     suffix = uuid.uuid4().hex[:10]
     settings = dataclasses.replace(kafka, topic_articles=f"test.articles.{suffix}",
                                    topic_deadletter=f"test.deadletter.{suffix}",
-                                   es_index_articles=f"test-articles-{suffix}")
-    ensure_topics(settings, [settings.topic_articles, settings.topic_deadletter], partitions=1)
+                                   topic_alerts=f"test.alerts.{suffix}",
+                                   es_index_articles=f"test-articles-{suffix}",
+                                   es_index_alerts=f"test-alerts-{suffix}",
+                                   es_index_watchlist=f"test-watchlist-{suffix}")
+    topics = [settings.topic_articles, settings.topic_deadletter, settings.topic_alerts]
+    ensure_topics(settings, topics, partitions=1)
     yield settings
-    es.indices.delete(index=f"{settings.es_index_articles}-v1", ignore_unavailable=True)
-    es.options(ignore_status=404).indices.delete_index_template(name=settings.es_index_articles)
+    for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
+        es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
+        es.options(ignore_status=404).indices.delete_index_template(name=alias)
     admin = make_admin(settings)
-    admin.delete_topics([settings.topic_articles, settings.topic_deadletter])
+    admin.delete_topics(topics)
     admin.close()
 
 
@@ -82,6 +94,7 @@ def search(es, settings, query: dict) -> list[dict]:
 
 def test_seed_article_streams_to_a_searchable_story(isolated, es):
     settings, group = isolated, f"test-{uuid.uuid4().hex[:8]}"
+    WatchlistStore(es, settings.es_index_watchlist).put(load_watchlist_file(WATCHLIST))
     produce(settings, SEED_MESSAGE, b"{this is not json", SEED_MESSAGE)  # the replay comes third
     result = article_pipeline.run(settings, ["--consumer_group", group])
     try:
@@ -114,6 +127,17 @@ def test_seed_article_streams_to_a_searchable_story(isolated, es):
         wait_for(lambda: committer.committed(tp) == 3, "offset 3 committed for the consumer group", 60)
         committer.close()
         assert es.count(index=settings.es_index_articles)["count"] == 1
+
+        # One alert per watched person named, in Elasticsearch and on Kafka, despite the replay.
+        es.indices.refresh(index=settings.es_index_alerts)
+        hits = es.search(index=settings.es_index_alerts, size=100)["hits"]["hits"]
+        alerts = [hit["_source"] for hit in hits]
+        assert sorted(a["person"] for a in alerts) == sorted(WATCHED)
+        consumer = make_consumer(settings, settings.topic_alerts, consumer_timeout_ms=3000,
+                                 group_id=f"check-{uuid.uuid4().hex}")
+        sent = [json.loads(r.value) for r in consumer]
+        consumer.close()
+        assert sorted(a["alert_id"] for a in sent) == sorted(a["alert_id"] for a in alerts)
     finally:
         cancel_quietly(result)
 

@@ -1,0 +1,206 @@
+"""``newsmon watch …`` (the watch list in Elasticsearch) and ``newsmon alerts …``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from newsmon.connectors.elasticsearch import make_client
+from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
+from newsmon.console import progress
+from newsmon.errors import ConfigError
+from newsmon.pipelines.name_matching import (
+    DEFAULT_LIST,
+    WatchEntry,
+    dump_watchlist_csv,
+    dump_watchlist_yaml,
+    load_watchlist_file,
+)
+from newsmon.settings import Settings
+
+_SINCE = re.compile(r"^(\d+)([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.ArgumentParser,
+                       leaf: Callable[..., argparse.ArgumentParser]) -> None:
+    actions = watch.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = leaf(actions, "add", watch_add, "watch a person (or update the entry), and list the stories "
+               "already indexed that name them")
+    add.add_argument("name", help="the person's canonical name, e.g. \"Ihar Losik\"")
+    add.add_argument("--alias", action="append", default=[], help="another form of the name the matcher "
+                     "cannot derive: maiden name, nickname (repeatable; transliterations are automatic)")
+    add.add_argument("--list", dest="list_name", default=DEFAULT_LIST, help="watch list (owner); "
+                     "notifiers are configured per list (default: default)")
+    add.add_argument("--topic", action="append", default=[], help="only alert on stories with this topic")
+    add.add_argument("--source", action="append", default=[], help="only alert on stories from this source")
+    add.add_argument("--language", action="append", default=[], help="only alert on stories in this language")
+    add.add_argument("--notes", help="free text for the analysts")
+    add.add_argument("--no-retro", action="store_true", help="skip the search of stories already indexed")
+
+    listed = leaf(actions, "list", watch_list, "print the watch entries")
+    listed.add_argument("--list", dest="list_name", help="only this watch list")
+    listed.add_argument("--json", action="store_true")
+
+    remove = leaf(actions, "remove", watch_remove, "stop watching a person")
+    remove.add_argument("name", help="the canonical name, or the entry id")
+    remove.add_argument("--list", dest="list_name", default=DEFAULT_LIST)
+
+    imported = leaf(actions, "import", watch_import, "add or update the entries of a YAML (`watch:` list) "
+                    "or CSV file (name,aliases,list,topics,sources,languages,notes; `;` between values)")
+    imported.add_argument("file", type=Path)
+
+    exported = leaf(actions, "export", watch_export, "print the watch list as YAML or CSV (importable)")
+    exported.add_argument("--format", choices=("yaml", "csv"), default="yaml")
+    exported.add_argument("--list", dest="list_name", help="only this watch list")
+
+    alert_actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
+    recent = leaf(alert_actions, "list", alerts_list, "alerts raised recently, newest first")
+    recent.add_argument("--since", default="1d", help="how far back: 30m, 12h, 1d, 2w (default 1d)")
+    recent.add_argument("--list", dest="list_name", help="only this watch list")
+    recent.add_argument("--json", action="store_true")
+    tail = leaf(alert_actions, "tail", alerts_tail, "print alerts as they arrive on Kafka (Ctrl-C stops)")
+    tail.add_argument("--from-beginning", action="store_true", help="first print every alert on the topic")
+    deliver = leaf(alert_actions, "deliver", alerts_deliver,
+                   "send alerts to the webhooks and mailboxes configured per watch list (Ctrl-C stops)")
+    deliver.add_argument("--config", type=Path, required=True,
+                         help="notifier configuration (see seeds/notifiers.example.yaml)")
+
+
+def _store(settings: Settings) -> WatchlistStore:
+    return WatchlistStore(make_client(settings), settings.es_index_watchlist)
+
+
+def watch_add(args: argparse.Namespace, settings: Settings) -> int:
+    entry = WatchEntry.create(args.name, aliases=args.alias, list_name=args.list_name, topics=args.topic,
+                              sources=args.source, languages=args.language, notes=args.notes)
+    added, _ = _store(settings).put([entry])
+    state = "watching" if added else "updated"
+    print(f"{state} {entry.name} on list {entry.list_name} (entry {entry.entry_id})")
+    if args.no_retro:
+        return 0
+    stories = stories_naming(make_client(settings), settings.es_index_articles, entry)
+    print(f"{len(stories)} indexed stories already name {entry.name}" + (":" if stories else "."))
+    for story in stories:
+        print(f"  {story.published_at[:10]}  {story.title}\n      “{story.form}”: {story.evidence[:200]}\n"
+              f"      {story.url or story.article_id}")
+    return 0
+
+
+def watch_list(args: argparse.Namespace, settings: Settings) -> int:
+    entries = _store(settings).entries(args.list_name)
+    if args.json:
+        print(json.dumps([entry.to_dict() for entry in entries], indent=2, ensure_ascii=False))
+        return 0
+    for entry in entries:
+        extra = [f"aka {', '.join(entry.aliases)}"] if entry.aliases else []
+        filters = (("topics", entry.topics), ("sources", entry.sources), ("languages", entry.languages))
+        extra += [f"{what}: {', '.join(values)}" for what, values in filters if values]
+        print(f"{entry.list_name:<16} {entry.name:<32} {'; '.join(extra)}")
+    print(f"{len(entries)} watch entries")
+    return 0
+
+
+def watch_remove(args: argparse.Namespace, settings: Settings) -> int:
+    entry = _store(settings).remove(args.name, args.list_name)
+    print(f"stopped watching {entry.name} on list {entry.list_name}")
+    return 0
+
+
+def watch_import(args: argparse.Namespace, settings: Settings) -> int:
+    entries = load_watchlist_file(args.file)
+    added, updated = _store(settings).put(entries)
+    print(f"{args.file}: {len(entries)} entries, {added} added, {updated} updated")
+    return 0
+
+
+def watch_export(args: argparse.Namespace, settings: Settings) -> int:
+    entries = _store(settings).entries(args.list_name)
+    sys.stdout.write(dump_watchlist_csv(entries) if args.format == "csv" else dump_watchlist_yaml(entries))
+    return 0
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``30m``, ``12h``, ``1d``, ``2w`` before now, or an ISO date/time (UTC when no zone)."""
+    now = now or datetime.now(UTC)
+    match = _SINCE.match(text.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        msg = f"--since takes 30m, 12h, 1d, 2w or an ISO date such as 2026-11-01, got {text!r}"
+        raise ConfigError(msg) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _print_alert(alert: dict) -> None:
+    topics = f" [{', '.join(alert['topics'])}]" if alert["topics"] else ""
+    print(f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
+          f"“{alert['matched_forms'][0]}” in “{alert['title']}” — {alert['source_name']}{topics}\n"
+          f"    {alert['evidence'][0][:240]}\n    {alert['url'] or alert['article_id']}", flush=True)
+
+
+def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
+    client = make_client(settings)
+    if not client.indices.exists_alias(name=settings.es_index_alerts):
+        print("no alerts yet")
+        return 0
+    since = parse_since(args.since)
+    filters = [{"range": {"alert_time": {"gte": since.isoformat()}}}]
+    if args.list_name:
+        filters.append({"term": {"list": args.list_name}})
+    hits = client.search(index=settings.es_index_alerts, query={"bool": {"filter": filters}},
+                         sort=[{"alert_time": "desc"}], size=1000)["hits"]["hits"]
+    alerts = [{k: v for k, v in hit["_source"].items() if k not in ("kafka_delivered", "deliveries")}
+              for hit in hits]
+    if args.json:
+        print(json.dumps(alerts, indent=2, ensure_ascii=False))
+        return 0
+    for alert in alerts:
+        _print_alert(alert)
+    print(f"{len(alerts)} alerts since {since:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def alerts_tail(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.connectors.kafka import check_kafka, make_consumer
+
+    check_kafka(settings)
+    consumer = make_consumer(settings, settings.topic_alerts, group_id=None,
+                             auto_offset_reset="earliest" if args.from_beginning else "latest")
+    progress(f"waiting for alerts on {settings.topic_alerts} (Ctrl-C stops)")
+    try:
+        while True:
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    _print_alert(json.loads(record.value))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        consumer.close()
+
+
+def alerts_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.connectors.alert_delivery import run_delivery
+    from newsmon.connectors.notifiers import load_config
+
+    config = load_config(args.config)
+    stop = threading.Event()
+    worker = threading.Thread(target=run_delivery, args=(settings, config),
+                              kwargs={"stop": stop, "progress": progress}, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        stop.set()
+        worker.join(30)
+    return 0

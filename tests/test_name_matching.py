@@ -1,0 +1,616 @@
+"""Watch-list name matching: variant generation, matching through the real model on
+news-style sentences written for these tests, false friends, filters, the confidence
+ladder, the seed article, watch-list files, the schema, and a speed figure (printed).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import pickle
+import random
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from importlib.resources import files
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from newsmon.errors import ConfigError
+from newsmon.pipelines.analysis import article_text, sentences_of
+from newsmon.pipelines.entities import Gazetteer, extract_entities
+from newsmon.pipelines.name_matching import (
+    CONFIDENCE,
+    MAX_FORMS,
+    Match,
+    WatchEntry,
+    WatchMatcher,
+    compute_entry_id,
+    dump_watchlist_csv,
+    dump_watchlist_yaml,
+    fold,
+    load_watchlist_file,
+    name_forms,
+    parse_watchlist_csv,
+    parse_watchlist_yaml,
+    spelling_key,
+)
+from newsmon.pipelines.nlp import load_model
+from newsmon.schemas import load_schema, problems, validate
+
+SEED_TITLE = "Belarus frees 52 prisoners after Trump appeal"
+SEED_WATCHED = {"Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsikhanouskaya",
+                "Mikola Statkevich"}
+NOW = datetime(2025, 9, 12, 8, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load()
+
+
+@pytest.fixture(scope="module")
+def analyse(nlp, gazetteer):
+    """text → (text, sentences, entities) through the real model."""
+
+    @functools.cache
+    def run(text: str):
+        doc = nlp(text)
+        return text, sentences_of(doc), extract_entities(doc, gazetteer)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def seed():
+    body = files("newsmon.seeds").joinpath("000_4d60d75d12f4f40c.txt").read_text(encoding="utf-8")
+    return article_text({"title": SEED_TITLE, "content": body})
+
+
+def entries(*names: str, **options) -> list[WatchEntry]:
+    return [WatchEntry.create(name, now=NOW, **options) for name in names]
+
+
+def matcher(*names: str, **options) -> WatchMatcher:
+    return WatchMatcher(entries(*names, **options))
+
+
+def names_of(matches: list[Match]) -> set[str]:
+    return {m.entry.name for m in matches}
+
+
+def only(matches: list[Match], name: str) -> Match:
+    found = [m for m in matches if m.entry.name == name]
+    assert len(found) == 1, matches
+    return found[0]
+
+
+def check_offsets(match: Match, text: str) -> None:
+    assert text[match.start:match.end] == match.form
+    assert match.form in match.evidence
+    assert match.evidence in text
+    assert 0 < match.confidence <= 1
+    assert match.reason
+
+
+# --- variant generation -------------------------------------------------------------------
+
+VARIANT_PAIRS = [
+    ("Lukashenko", "Lukashenka"), ("Lukashenka", "Lukashenko"),
+    ("Kalesnikava", "Kolesnikova"), ("Kolesnikova", "Kalesnikava"),
+    ("Bialiatski", "Byalyatski"), ("Bialiatski", "Beliatski"), ("Bialiatski", "Bialiatsky"),
+    ("Tsikhanouskaya", "Tikhanovskaya"), ("Tsikhanouskaya", "Tsikhanovskaya"),
+    ("Tsikhanouskaya", "Tsikhanowskaya"), ("Tikhanovskaya", "Tsikhanouskaya"),
+    ("Sviatlana", "Svetlana"), ("Svetlana", "Sviatlana"),
+    ("Ihar", "Igor"), ("Ihar", "Ihor"),
+    ("Ales", "Alies"), ("Ales", "Aleś"),
+    ("Mikola", "Nikolai"), ("Mikola", "Mikalai"), ("Mikola", "Mykola"),
+    ("Maria", "Maryia"), ("Maria", "Mariya"),
+    ("Statkevich", "Statkevič"), ("Statkevich", "Statkevych"),
+    ("Zelensky", "Zelenskyy"), ("Zelensky", "Zelenskiy"), ("Navalny", "Navalnyy"),
+    ("Aliaksandr", "Alexander"), ("Siarhei", "Sergei"),
+]
+
+
+@pytest.mark.parametrize(("canonical", "variant"), VARIANT_PAIRS)
+def test_variants_are_generated_from_the_canonical_form(canonical, variant):
+    assert fold(variant) in name_forms(canonical)
+
+
+@pytest.mark.parametrize(("canonical", "variant"), [
+    ("Sviatlana Tsikhanouskaya", "Svetlana Tikhanovskaya"),
+    ("Sviatlana Tsikhanouskaya", "Sviatlana Tsikhanovskaya"),
+    ("Maria Kalesnikava", "Maria Kolesnikova"),
+    ("Maria Kalesnikava", "Maryia Kalesnikava"),
+    ("Ales Bialiatski", "Ales Byalyatski"),
+    ("Ales Bialiatski", "Alies Bialiatski"),
+    ("Ihar Losik", "Igor Losik"),
+    ("Mikola Statkevich", "Nikolai Statkevich"),
+    ("Mikola Statkevich", "Mikalai Statkevich"),
+    ("Alexander Lukashenko", "Alexander Lukashenka"),
+    ("Alexander Lukashenko", "Aliaksandr Lukashenka"),
+])
+def test_full_name_forms(canonical, variant):
+    assert fold(variant) in name_forms(canonical)
+
+
+def test_forms_are_folded_deterministic_and_capped():
+    forms = name_forms("Sviatlana Tsikhanouskaya")
+    assert forms == name_forms("Sviatlana  Tsikhanouskaya")
+    assert "sviatlana tsikhanouskaya" in forms
+    assert len(forms) <= MAX_FORMS + 1
+    assert all(form == fold(form) and form.islower() for form in forms)
+    small = name_forms("Sviatlana Tsikhanouskaya", limit=12)
+    assert len(small) <= 13 and small <= forms
+    assert name_forms("Aleś Bialiacki") == name_forms("Ales Bialiacki")
+
+
+def test_spelling_keys_collapse_romanisations_not_sounds():
+    assert len({spelling_key(w) for w in ("Tsikhanouskaya", "Tsikhanovskaya", "Cichanoŭskaja",
+                                          "Tsikhanowskaya", "Tsihanouskaja")}) == 1
+    assert len({spelling_key(w) for w in ("Zelensky", "Zelenskyy", "Zelenskiy", "Zelenskii")}) == 1
+    assert spelling_key("Statkevič") == spelling_key("Statkevich") == spelling_key("Statkevitch")
+    assert spelling_key("Kalesnikava") != spelling_key("Kolesnikova")  # a sound rule's job
+    assert spelling_key("Maria") != spelling_key("Mario")
+
+
+def test_sound_rules_only_for_east_slavic_names():
+    assert "gordon brawn" not in name_forms("Gordon Brown")
+    assert "dan smith" not in name_forms("Don Smith")
+    m = matcher("Gordon Brown")
+    assert m.match("Gordon Brawn opened the meeting on Friday.", (), ()) == []
+
+
+def test_every_generated_form_matches_the_entry_without_aliases():
+    names = ("Sviatlana Tsikhanouskaya", "Ales Bialiatski", "Maria Kalesnikava", "Mikola Statkevich")
+    m = matcher(*names)
+    for name in names:
+        for form in sorted(name_forms(name)):
+            written = " ".join(word.capitalize() for word in form.split())
+            text = f"Reporters said {written} spoke on Monday."
+            found = m.match(text, (), ())
+            assert name in names_of(found), written
+            assert only(found, name).form == written
+
+
+# --- matching through the real model --------------------------------------------------------
+
+WATCHED = ("Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsikhanouskaya",
+           "Mikola Statkevich", "Alexander Lukashenko")
+
+TRANSLITERATED = [
+    ("Belarusian leader Alexander Lukashenka met the Chinese envoy in Minsk on Tuesday.",
+     "Alexander Lukashenko"),
+    ("Aliaksandr Lukashenka has ruled the country since 1994.", "Alexander Lukashenko"),
+    ("Opposition politician Maria Kolesnikova was moved to another prison colony, her sister said.",
+     "Maria Kalesnikava"),
+    ("Maryia Kalesnikava tore up her passport at the border in 2020.", "Maria Kalesnikava"),
+    ("Nobel laureate Ales Byalyatski remains in custody, his wife told reporters.", "Ales Bialiatski"),
+    ("Rights groups have called for the release of Ales Beliatski for years.", "Ales Bialiatski"),
+    ("Aleś Bialiacki founded the rights centre in 1996.", "Ales Bialiatski"),
+    ("Exiled opposition leader Svetlana Tikhanovskaya addressed lawmakers in Strasbourg on Wednesday.",
+     "Sviatlana Tsikhanouskaya"),
+    ("Sviatlana Tsikhanovskaya called the verdict a disgrace.", "Sviatlana Tsikhanouskaya"),
+    ("Igor Losik thanked his supporters after crossing into Lithuania.", "Ihar Losik"),
+    ("Nikolai Statkevich, a former presidential candidate, has not been heard from since June.",
+     "Mikola Statkevich"),
+    ("Mikalai Statkevič was last seen at a border crossing, his wife said.", "Mikola Statkevich"),
+]
+
+
+@pytest.mark.parametrize(("text", "name"), TRANSLITERATED)
+def test_transliterations_match_entries_without_aliases(analyse, text, name):
+    m = matcher(*WATCHED)
+    found = m.match(*analyse(text))
+    assert names_of(found) == {name}
+    match = found[0]
+    check_offsets(match, text)
+    assert match.reason.startswith("full name")
+    assert match.confidence >= 0.9
+
+
+def test_diacritics_and_cyrillic(analyse):
+    m = matcher("Mikola Statkevich", "Sviatlana Tsikhanouskaya")
+    text = "Mikola Statkevič spent years in solitary confinement."
+    assert only(m.match(*analyse(text)), "Mikola Statkevich").form == "Mikola Statkevič"
+    text = "Заявление сделала Святлана Ціханоўская в Вильнюсе."
+    assert only(m.match(text, (), ()), "Sviatlana Tsikhanouskaya").form == "Святлана Ціханоўская"
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "’"])
+def test_possessives(analyse, apostrophe):
+    m = matcher("Alexander Lukashenko")
+    text = (f"Alexander Lukashenko{apostrophe}s government released the prisoners on Thursday. "
+            f"Critics of Lukashenko{apostrophe}s rule were not among them.")
+    found = m.mentions(*analyse(text))
+    assert [match.form for match in found] == ["Alexander Lukashenko", "Lukashenko"]
+    for match in found:
+        check_offsets(match, text)
+    assert found[0].confidence == 1.0
+    assert found[1].reason.startswith("surname")
+
+
+@pytest.mark.parametrize("written", ["A. Lukashenko", "A. G. Lukashenko", "A.G. Lukashenko"])
+def test_initials(analyse, written):
+    m = matcher("Alexander Lukashenko", "Ihar Losik")
+    text = f"The decree was signed by {written} on Friday, state media said."
+    found = m.match(*analyse(text))
+    assert names_of(found) == {"Alexander Lukashenko"}
+    assert found[0].form == written
+    assert found[0].reason.startswith("initials")
+    assert CONFIDENCE["initials"] * 0.9 < found[0].confidence <= CONFIDENCE["initials"]
+    assert m.match(f"The decree was signed by {written.replace('A', 'V', 1)} on Friday.", (), ()) == []
+
+
+def test_surname_after_full_name(analyse):
+    m = matcher("Maria Kalesnikava")
+    text = ("Maria Kalesnikava was sentenced to 11 years in 2021. "
+            "On Monday Kalesnikava's lawyer said she had lost weight.")
+    found = m.mentions(*analyse(text))
+    assert [match.form for match in found] == ["Maria Kalesnikava", "Kalesnikava"]
+    assert found[1].reason.startswith("surname of 'Maria Kalesnikava'")
+    assert found[1].confidence == CONFIDENCE["surname_after_full"]
+    best = m.match(*analyse(text))
+    assert len(best) == 1 and best[0].form == "Maria Kalesnikava"
+
+
+def test_another_persons_given_name_is_not_the_entry(analyse):
+    m = matcher("Donald Trump", "Alexander Lukashenko", "Sviatlana Tsikhanouskaya")
+    text = "Melania Trump visited the school on Monday. Trump praised the teachers."
+    assert m.match(*analyse(text)) == []
+    text = "Viktor Lukashenko, the president's eldest son, met the delegation."
+    assert m.match(*analyse(text)) == []
+    text = "Alexandra Tsikhanouskaya, a student, was not related to the opposition leader."
+    assert m.match(*analyse(text)) == []
+    text = "Donald Trump Jr. visited the region last year."
+    assert m.match(*analyse(text)) == []
+
+
+# --- false friends ----------------------------------------------------------------------------
+
+FALSE_FRIENDS = [
+    ("Donald Trump", "Protesters gathered outside Trump Tower in New York on Sunday."),
+    ("George Washington", "The delegation flew to Washington on Monday to meet State Department officials."),
+    ("George Washington", "The George Washington Bridge was closed for three hours after the crash."),
+    ("George W. Bush", "Firefighters said Bush fires had destroyed 40 homes near the coast."),
+    ("George W. Bush", "A dry bush caught fire near the road. Bush fires spread quickly across the hills."),
+    ("Gordon Brown", "Brown bears were seen near the village, and the river ran brown after the storm."),
+    ("Gordon Brown", "Brown water flooded the streets of the old town on Saturday."),
+    ("Ihar Losik", "Lasik clinics in Minsk reported record demand this summer."),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), FALSE_FRIENDS)
+def test_no_alert_on_a_false_friend_alone(analyse, name, text):
+    assert matcher(name).mentions(*analyse(text)) == []
+
+
+def test_false_friends_with_support(analyse):
+    m = matcher("Donald Trump", "George Washington", "Gordon Brown")
+    text = ("Donald Trump hosted the summit on Friday. Protesters gathered outside Trump Tower, "
+            "and Trump later flew to Washington.")
+    found = m.mentions(*analyse(text))
+    assert names_of(found) == {"Donald Trump"}
+    assert "Trump Tower" not in {text[match.start:match.end + 6] for match in found}
+    assert [match.form for match in found][:1] == ["Donald Trump"]
+    text = "Gordon Brown, the former prime minister, spoke in Edinburgh. Brown said the talks would resume."
+    found = m.mentions(*analyse(text))
+    assert [(match.form, match.entry.name) for match in found] == [
+        ("Gordon Brown", "Gordon Brown"), ("Brown", "Gordon Brown")]
+
+
+def test_surname_tagged_as_a_person(analyse):
+    m = matcher("Gordon Brown", "George W. Bush")
+    found = m.match(*analyse("Brown said the talks would resume in Geneva next week."))
+    assert names_of(found) == {"Gordon Brown"}
+    assert found[0].confidence == CONFIDENCE["person_surname"]
+    assert "tagged as a person" in found[0].reason
+
+
+# --- filters, best match, confidence -------------------------------------------------------------
+
+def test_filters():
+    m = WatchMatcher([
+        WatchEntry.create("Alexander Lukashenko", list_name="officials", topics=["prisoner_release"],
+                          now=NOW),
+        WatchEntry.create("Ihar Losik", sources=["Reuters", "RFE/RL"], now=NOW),
+        WatchEntry.create("Maria Kalesnikava", languages=["en"], now=NOW),
+    ])
+    text = "Alexander Lukashenko pardoned Ihar Losik, and Maria Kalesnikava stayed in prison."
+    assert names_of(m.match(text, (), ())) == set()  # no topic, no source, no language
+    assert names_of(m.match(text, (), (), topics=["sanctions_relief"])) == set()
+    assert names_of(m.match(text, (), (), topics={"prisoner_release"})) == {"Alexander Lukashenko"}
+    assert names_of(m.match(text, (), (), source="rfe/rl")) == {"Ihar Losik"}
+    assert names_of(m.match(text, (), (), source="BBC")) == set()
+    assert names_of(m.match(text, (), (), language="en-gb")) == {"Maria Kalesnikava"}
+    assert names_of(m.match(text, (), (), language="ru")) == set()
+    everything = m.match(text, (), (), topics=("prisoner_release",), source="Reuters", language="en")
+    assert [match.entry.name for match in everything] == [
+        "Alexander Lukashenko", "Ihar Losik", "Maria Kalesnikava"]
+    with pytest.raises(TypeError, match="topics"):
+        m.match(text, (), (), topics="prisoner_release")
+
+
+def test_at_most_one_match_per_entry_and_it_is_the_best(analyse):
+    m = matcher(*WATCHED)
+    text = ("Lukashenko pardoned 16 prisoners on Friday. The list was read out on state television. "
+            "Alexander Lukashenko said more would follow. A. Lukashenko signed the decree, and "
+            "Lukashenko's press office published it.")
+    found = m.match(*analyse(text))
+    assert len(found) == 1
+    assert found[0].form == "Alexander Lukashenko" and found[0].confidence == 1.0
+    assert len(m.mentions(*analyse(text))) >= 3
+
+
+def test_confidence_ladder(analyse):
+    assert list(CONFIDENCE) == ["full", "alias", "initials", "surname_after_full", "person_surname",
+                                "distinctive_surname"]
+    assert list(CONFIDENCE.values()) == sorted(CONFIDENCE.values(), reverse=True)
+    m = matcher("Gordon Brown", "Ihar Losik")
+    full = m.match(*analyse("Gordon Brown opened the conference on Monday."))[0]
+    initials = m.match(*analyse("G. Brown opened the conference on Monday."))[0]
+    after = m.mentions(*analyse("Gordon Brown opened the conference. Brown said little."))[1]
+    person = m.match(*analyse("Brown said the talks would resume in Geneva next week."))[0]
+    variant = m.match(*analyse("Igor Losik opened the conference on Monday."))[0]
+    assert 1.0 == full.confidence > variant.confidence > initials.confidence > after.confidence \
+        > person.confidence > 0
+    # a distinctive East Slavic surname alone, with no analysis at all, still counts a little
+    alone = m.match("Losik was released on Thursday.", (), ())
+    assert names_of(alone) == {"Ihar Losik"} and alone[0].confidence <= CONFIDENCE["distinctive_surname"]
+    assert m.match("Brown was released on Thursday.", (), ()) == []
+    # ... as the entry spells it: a generated sound variant alone needs a person reading
+    assert m.match("Lasik surgery was offered to the prisoners.", (), ()) == []
+
+
+def test_aliases():
+    m = WatchMatcher([
+        WatchEntry.create("Maria Kalesnikava", aliases=["Masha Kalesnikava"], now=NOW),
+        WatchEntry.create("Alexander Lukashenko", aliases=["Batka", "Lukaschenko"], now=NOW),
+    ])
+    found = m.match("Masha Kalesnikava smiled at the court.", (), ())
+    assert found[0].form == "Masha Kalesnikava" and found[0].confidence == 1.0
+    found = m.match("State television called him Batka again.", (), ())
+    assert found[0].reason.startswith("alias") and found[0].confidence == CONFIDENCE["alias"]
+    # a one-word alias close to the surname is a spelling of the surname, not a name on its own
+    assert m.match("Alexander Lukaschenko spoke.", (), ())[0].reason.startswith("full name")
+
+
+def test_a_surname_one_letter_off_needs_the_full_given_name():
+    m = matcher("Sviatlana Tsikhanouskaya")
+    found = m.match("Sviatlana Tsikhanoskaya met the foreign ministers on Monday.", (), ())
+    assert found[0].form == "Sviatlana Tsikhanoskaya"
+    assert found[0].reason.endswith("spelled differently") and 0.8 < found[0].confidence < 0.9
+    assert m.match("Tsikhanoskaya met the foreign ministers on Monday.", (), ()) == []
+    assert m.match("Sviatlana Tsikhanouski met the foreign ministers on Monday.", (), ()) == []
+
+
+def test_compound_surnames_and_particles():
+    m = matcher("Vladimir Kara-Murza", "Gabriel García Márquez", "Ursula von der Leyen")
+    text = ("Vladimir Kara-Murza was freed in the exchange. Kara-Murza said he would go back. "
+            "Gabriel García Márquez wrote about dictators; García Márquez died in 2014. "
+            "Ursula von der Leyen welcomed the release, and Von der Leyen called for more.")
+    found = [(match.form, match.reason.split(" of ")[0]) for match in m.mentions(text, (), ())]
+    assert found == [
+        ("Vladimir Kara-Murza", "full name"), ("Kara-Murza", "surname"),
+        ("Gabriel García Márquez", "full name"), ("García Márquez", "surname"),
+        ("Ursula von der Leyen", "full name"), ("Von der Leyen", "surname"),
+    ]
+
+
+def test_shared_surnames_and_lists():
+    m = WatchMatcher([*entries("Donald Trump", "Melania Trump"),
+                      WatchEntry.create("Donald Trump", list_name="officials", now=NOW)])
+    found = m.match("Donald Trump met the envoy.", (), ())
+    assert sorted(match.entry.list_name for match in found) == ["default", "officials"]
+    assert {match.entry.entry_id for match in found} == {compute_entry_id("default", "Donald Trump"),
+                                                         compute_entry_id("officials", "Donald Trump")}
+
+
+def test_matcher_pickles(analyse, seed):
+    m = matcher(*WATCHED)
+    again = pickle.loads(pickle.dumps(m))
+    assert again.match(*analyse(seed)) == m.match(*analyse(seed))
+
+
+# --- the seed article ---------------------------------------------------------------------------
+
+def test_seed_article_with_the_example_watch_list(analyse, seed):
+    watchlist = load_watchlist_file(files("newsmon.seeds").joinpath("watchlist.example.yaml"), now=NOW)
+    m = WatchMatcher(watchlist)
+    text, sentences, entities = analyse(seed)
+    found = m.match(text, sentences, entities, topics=["prisoner_release", "sanctions_relief"])
+    assert names_of(found) == SEED_WATCHED | {"Alexander Lukashenko"}
+    sentence_texts = [sentence.text for sentence in sentences]
+    for match in found:
+        check_offsets(match, text)
+        assert any(match.evidence in sentence for sentence in sentence_texts)
+        assert match.confidence == 1.0 and match.reason.startswith("full name")
+    # Lukashenko is on the officials list, for some topics only
+    assert names_of(m.match(text, sentences, entities)) == SEED_WATCHED
+    assert names_of(m.match(text, sentences, entities, topics=["ceasefire"])) == SEED_WATCHED
+
+
+def test_seed_article_without_aliases(analyse, seed):
+    m = matcher(*SEED_WATCHED, "Alexander Lukashenko", "Volodymyr Zelensky", "Gordon Brown")
+    found = m.match(*analyse(seed))
+    assert names_of(found) == SEED_WATCHED | {"Alexander Lukashenko"}
+    assert [match.form for match in found] == [
+        "Alexander Lukashenko", "Mikola Statkevich", "Ihar Losik", "Ales Bialiatski", "Maria Kalesnikava",
+        "Sviatlana Tsikhanouskaya"]
+
+
+def test_speed_with_five_thousand_entries(analyse, seed):
+    rng = random.Random(20250912)
+    given = ["Ivan", "Olga", "Pavel", "Anna", "Dmitry", "Tatsiana", "Yury", "Natallia", "Andrei", "Volha",
+             "Peter", "Sarah", "James", "Linda", "Omar", "Aisha", "Wei", "Lucia"]
+    syllables = ["ka", "lo", "vi", "sha", "mi", "ran", "tso", "ve", "dor", "lin", "ba", "zhe", "kho", "nu",
+                 "ser", "po", "ty", "gra", "mur", "den"]
+    endings = ["enka", "ski", "skaya", "ovich", "ava", "ov", "ich", "uk", "son", "ley", "ton", "er", "ez"]
+    names: set[str] = set()
+    while len(names) < 5000 - len(SEED_WATCHED):
+        stem = "".join(rng.choice(syllables) for _ in range(rng.randint(1, 3))).capitalize()
+        names.add(f"{rng.choice(given)} {stem}{rng.choice(endings)}")
+    watch = entries(*SEED_WATCHED) + entries(*sorted(names), list_name="bulk")
+    started = time.perf_counter()
+    m = WatchMatcher(watch)
+    built = time.perf_counter() - started
+    text, sentences, entities = analyse(seed)
+    assert names_of(m.match(text, sentences, entities)) == SEED_WATCHED
+    rounds = 200
+    started = time.perf_counter()
+    for _ in range(rounds):
+        m.match(text, sentences, entities)
+    elapsed = time.perf_counter() - started
+    print(f"\nwatch list of {len(m)} entries built in {built:.2f} s; "
+          f"{rounds / elapsed:.0f} matches/s over the seed article ({elapsed / rounds * 1000:.2f} ms each)")
+
+
+# --- watch entries, schema ---------------------------------------------------------------------
+
+def test_entry_to_dict_is_schema_valid_and_round_trips():
+    entry = WatchEntry.create("Sviatlana  Tsikhanouskaya", aliases=["Svetlana Tikhanovskaya"],
+                              topics=["diplomatic_move"], sources=["Reuters"], languages=["EN", "be"],
+                              notes="Exiled opposition leader.", now=NOW)
+    data = entry.to_dict()
+    Draft202012Validator.check_schema(load_schema("watch_entry"))
+    assert problems("watch_entry", data) == []
+    validate("watch_entry", data)
+    assert problems("watch_entry", data | {"updated_at": "2025-09-12T08:30:00+00:00"})
+    assert problems("watch_entry", data | {"list": "two\nlines"})
+    assert data["name"] == "Sviatlana Tsikhanouskaya"
+    assert data["languages"] == ["en", "be"]
+    assert data["created_at"] == data["updated_at"] == "2025-09-12T08:30:00Z"
+    assert WatchEntry.from_dict(data) == entry
+    minimal = {key: data[key] for key in ("schema_version", "entry_id", "name", "created_at")}
+    read = WatchEntry.from_dict(minimal)
+    assert (read.aliases, read.list_name, read.topics, read.notes) == ((), "default", (), None)
+    assert read.updated_at == read.created_at == NOW
+
+
+def test_entry_id_is_derived_from_list_and_name():
+    entry = WatchEntry.create("Ihar Losik", now=NOW)
+    expected = hashlib.sha256(b"default\nihar losik").hexdigest()[:32]
+    assert entry.entry_id == expected == compute_entry_id("default", " Ihar  LOSIK ")
+    assert WatchEntry.create("Ihar Losik", list_name="rfe", now=NOW).entry_id != expected
+    data = entry.to_dict() | {"entry_id": "0" * 32}
+    with pytest.raises(ConfigError, match="entry_id"):
+        WatchEntry.from_dict(data)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"name": ""}, "name"),
+    ({"aliases": "Igor Losik"}, "aliases"),
+    ({"languages": ["English"]}, "languages"),
+    ({"created_at": "2025-09-12T08:30:00+02:00"}, "created_at"),
+    ({"colour": "red"}, "colour"),
+])
+def test_from_dict_rejects_bad_entries(change, message):
+    data = WatchEntry.create("Ihar Losik", now=NOW).to_dict() | change
+    with pytest.raises(ConfigError, match=message):
+        WatchEntry.from_dict(data)
+
+
+def test_create_checks_its_arguments():
+    with pytest.raises(ConfigError, match="aliases must be a list"):
+        WatchEntry.create("Ihar Losik", aliases="Igor Losik")
+    with pytest.raises(ConfigError, match="timezone-aware"):
+        WatchEntry.create("Ihar Losik", now=datetime(2025, 1, 1))  # noqa: DTZ001 - the point of the test
+    with pytest.raises(ConfigError, match="topic"):
+        WatchEntry.create("Ihar Losik", topics=["prisoner release"])
+    later = WatchEntry.create("Ihar Losik", now=NOW.astimezone(timezone(timedelta(hours=3))))
+    assert later.created_at == NOW and later.created_at.tzinfo == UTC
+    with pytest.raises(ConfigError, match="given twice"):
+        WatchMatcher([later, later])
+
+
+# --- watch-list files -----------------------------------------------------------------------------
+
+def comparable(entry: WatchEntry) -> dict:
+    return {key: value for key, value in entry.to_dict().items() if key not in ("created_at", "updated_at")}
+
+
+def test_example_watch_list():
+    path = files("newsmon.seeds").joinpath("watchlist.example.yaml")
+    watchlist = load_watchlist_file(path, now=NOW)
+    assert {entry.name for entry in watchlist} == SEED_WATCHED | {"Alexander Lukashenko"}
+    lukashenko = next(entry for entry in watchlist if entry.name == "Alexander Lukashenko")
+    assert lukashenko.list_name == "officials" and "prisoner_release" in lukashenko.topics
+    for entry in watchlist:
+        assert problems("watch_entry", entry.to_dict()) == []
+
+
+def test_yaml_and_csv_round_trip(tmp_path):
+    watchlist = load_watchlist_file(files("newsmon.seeds").joinpath("watchlist.example.yaml"), now=NOW)
+    watchlist.append(WatchEntry.create("Aleś Bialiacki", aliases=["Ales, \"the elder\""],
+                                       sources=["Belsat"], languages=["be", "en-gb"],
+                                       notes="Quoted, comma; and\nnewline", now=NOW))
+    yaml_path = tmp_path / "watch.yaml"
+    yaml_path.write_text(dump_watchlist_yaml(watchlist), encoding="utf-8")
+    assert load_watchlist_file(yaml_path, now=NOW) == watchlist
+    csv_path = tmp_path / "watch.csv"
+    csv_path.write_text(dump_watchlist_csv(watchlist), encoding="utf-8")
+    header = csv_path.read_text(encoding="utf-8").splitlines()[0]
+    assert header == "name,aliases,list,topics,sources,languages,notes"
+    assert load_watchlist_file(csv_path, now=NOW) == watchlist
+    later = load_watchlist_file(csv_path)
+    assert [comparable(entry) for entry in later] == [comparable(entry) for entry in watchlist]
+
+
+def test_csv_cells_and_defaults():
+    text = ("name,aliases,topics\n"
+            "Ihar Losik,Igor Losik; Ihar Losік ,prisoner_release\n"
+            "\n"
+            "Maria Kalesnikava,,\n")
+    first, second = parse_watchlist_csv(text, now=NOW)
+    assert first.aliases == ("Igor Losik", "Ihar Losік") and first.topics == ("prisoner_release",)
+    assert second.list_name == "default" and second.aliases == () and second.notes is None
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("watch:\n  - name: Ihar Losik\n    aliases: Igor Losik\n",
+     r"entry #1 \('Ihar Losik'\): `aliases` must be a list"),
+    ("watch:\n  - name: Ihar Losik\n  - aliases: [X]\n", "entry #2: `name` must be a non-empty string"),
+    ("watch:\n  - name: Ihar Losik\n    colour: red\n", "entry #1: unknown keys colour"),
+    ("watch:\n  - name: Ihar Losik\n  - name: ihar  losik\n",
+     r"entry #2 \('ihar losik'\).* as entry #1$"),
+    ("watch:\n  - name: Ihar Losik\n    languages: [English]\n", r"entry #1 \('Ihar Losik'\).*languages"),
+    ("people:\n  - name: Ihar Losik\n", "`watch:` list"),
+    ("watch: [\n", "not valid YAML"),
+])
+def test_yaml_errors_name_the_entry(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_watchlist_yaml(text, source="team.yaml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("name,alias\nIhar Losik,Igor\n", "row 1: the header must be"),
+    ("aliases\nIgor Losik\n", "row 1: the header must be"),
+    ("name,topics\nIhar Losik,prisoner release\n", r"row 2 \('Ihar Losik'\).*topic"),
+    ("name,list\nIhar Losik,a\nMaria Kalesnikava,a\nIhar Losik,a\n",
+     r"row 4 \('Ihar Losik'\).* as row 2$"),
+    ("name\nIhar Losik,extra\n", "row 2: more cells"),
+    ("", "empty CSV"),
+])
+def test_csv_errors_name_the_row(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_watchlist_csv(text, source="team.csv")
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match=r"\.yaml, \.yml or \.csv"):
+        load_watchlist_file(tmp_path / "watch.json")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_watchlist_file(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="contains ';'"):
+        dump_watchlist_csv(entries("Ihar Losik", aliases=["Igor; Losik"]))
+
+
+def test_dumped_yaml_is_the_documented_format():
+    document = yaml.safe_load(dump_watchlist_yaml(entries("Ihar Losik", aliases=["Igor Losik"])))
+    assert document == {"watch": [{"name": "Ihar Losik", "aliases": ["Igor Losik"], "list": "default"}]}

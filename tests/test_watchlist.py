@@ -1,0 +1,163 @@
+"""The watch list in the real Elasticsearch, the retro-search, alerts written exactly once
+to Elasticsearch and Kafka, and the ``newsmon watch`` commands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from importlib import resources
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from newsmon.connectors.elasticsearch import bulk_index, setup_index
+from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer
+from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
+from newsmon.errors import ConfigError
+from newsmon.pipelines.alerts import alert_id, alerts_for
+from newsmon.pipelines.analysis import article_text, sentences_of
+from newsmon.pipelines.entities import Gazetteer, extract_entities
+from newsmon.pipelines.index_articles import article_document
+from newsmon.pipelines.messages import AnalysedArticle
+from newsmon.pipelines.name_matching import WatchEntry, WatchMatcher, load_watchlist_file
+from newsmon.pipelines.nlp import load_model
+from newsmon.pipelines.topics import TopicRules, tag_topics
+from newsmon.pipelines.write_alerts import WriteAlerts
+from newsmon.schemas import problems
+from tests.test_pipeline_e2e import SEED_MESSAGE
+from tests.test_pipeline_steps import record
+
+EXAMPLE = resources.files("newsmon.seeds") / "watchlist.example.yaml"
+WATCHED = {"Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsikhanouskaya",
+           "Mikola Statkevich"}
+
+
+@pytest.fixture(scope="module")
+def seed_analysed() -> AnalysedArticle:
+    """The seed article as the pipeline's steps leave it before WriteAlerts."""
+    nlp = load_model()
+    text = article_text(SEED_MESSAGE)
+    doc = nlp(text)
+    sentences = sentences_of(doc)
+    tags = tag_topics(sentences, TopicRules.load())
+    item = AnalysedArticle(
+        record=record(json.dumps(SEED_MESSAGE).encode()), article=SEED_MESSAGE, text=text,
+        sentences=sentences,
+        entities=tuple(extract_entities(doc, Gazetteer.load())),
+        topics=tuple({"name": t.name, "score": t.score, "evidence": list(t.evidence)} for t in tags))
+    matcher = WatchMatcher(load_watchlist_file(EXAMPLE))
+    topics = [t.name for t in tags]
+    mentions = matcher.mentions(text, sentences, item.entities, topics=topics,
+                                source="Example Wire", language="en")
+    raised = datetime(2026, 11, 25, 12, 0, 5, tzinfo=UTC)
+    alerts = alerts_for(SEED_MESSAGE, topics, mentions, alert_time=raised)
+    return dataclasses.replace(item, alerts=tuple(alerts))
+
+
+@pytest.fixture
+def aliases(es):
+    """Index aliases of this test only: articles, alerts, watch list."""
+    suffix = uuid.uuid4().hex[:10]
+    names = {kind: f"test-{kind}-{suffix}" for kind in ("articles", "alerts", "watchlist")}
+    yield names
+    for alias in names.values():
+        es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
+        es.options(ignore_status=404).indices.delete_index_template(name=alias)
+
+
+def test_seed_alerts_name_each_watched_person_once(seed_analysed):
+    alerts = seed_analysed.alerts
+    assert {a["person"] for a in alerts} >= WATCHED
+    assert len({a["alert_id"] for a in alerts}) == len(alerts)
+    for alert in alerts:
+        assert problems("alert", alert) == []
+        assert alert["alert_id"] == alert_id(alert["entry_id"], SEED_MESSAGE["article_id"])
+        assert all(form in seed_analysed.text for form in alert["matched_forms"])
+        assert {"prisoner_release", "sanctions_relief", "diplomatic_move"} <= set(alert["topics"])
+
+
+def test_watch_entries_in_elasticsearch(es, aliases):
+    store = WatchlistStore(es, aliases["watchlist"])
+    assert store.entries() == []
+    entries = load_watchlist_file(EXAMPLE)
+    assert store.put(entries) == (len(entries), 0)
+    first = store.entries()[0]
+    later = dataclasses.replace(first, notes="updated", updated_at=datetime.now(UTC).replace(microsecond=0))
+    assert store.put([later]) == (0, 1)
+    stored = next(e for e in store.entries() if e.entry_id == first.entry_id)
+    assert stored.notes == "updated" and stored.created_at == first.created_at
+    assert {e.name for e in store.entries()} >= WATCHED
+    removed = store.remove("Ihar Losik", "default")
+    assert removed.name == "Ihar Losik" and "Ihar Losik" not in {e.name for e in store.entries()}
+    with pytest.raises(ConfigError, match="no watch entry 'Nobody'"):
+        store.remove("Nobody", "default")
+
+
+def test_retro_search_confirms_each_hit(es, aliases, seed_analysed):
+    setup_index(es, "news-articles", aliases["articles"])
+    document = article_document(seed_analysed)
+    assert bulk_index(es, aliases["articles"], [(seed_analysed.article_id, document)]) == []
+    es.indices.refresh(index=aliases["articles"])
+    losik = WatchEntry.create("Ihar Losik")
+    [story] = stories_naming(es, aliases["articles"], losik)
+    assert story.article_id == SEED_MESSAGE["article_id"] and story.form == "Ihar Losik"
+    assert "journalist" in story.evidence
+    # Transliterated entries find the story too; a famous namesake of a word does not.
+    assert stories_naming(es, aliases["articles"], WatchEntry.create("Svetlana Tikhanovskaya"))
+    assert stories_naming(es, aliases["articles"], WatchEntry.create("George Washington")) == []
+
+
+def test_alerts_are_written_once_whatever_the_replays(es, kafka, aliases, seed_analysed):
+    topic = f"test.alerts.{uuid.uuid4().hex}"
+    ensure_topics(kafka, [topic], partitions=1)
+    settings = dataclasses.replace(kafka, topic_alerts=topic, es_index_alerts=aliases["alerts"])
+    try:
+        for _ in range(2):  # the second run is a replay: nothing new anywhere
+            with TestPipeline() as pipeline:
+                passed = pipeline | beam.Create([seed_analysed]) | WriteAlerts(settings)
+                assert_that(passed | beam.Map(lambda item: item.article_id),
+                            equal_to([SEED_MESSAGE["article_id"]]))
+        consumer = make_consumer(settings, topic, consumer_timeout_ms=3000, group_id=None)
+        messages = [json.loads(r.value) for r in consumer]
+        consumer.close()
+        assert sorted(m["alert_id"] for m in messages) == sorted(a["alert_id"] for a in seed_analysed.alerts)
+        es.indices.refresh(index=aliases["alerts"])
+        stored = es.search(index=aliases["alerts"], size=100)["hits"]["hits"]
+        assert len(stored) == len(seed_analysed.alerts)
+        assert all(hit["_source"]["kafka_delivered"] for hit in stored)
+    finally:
+        admin = make_admin(kafka)
+        admin.delete_topics([topic])
+        admin.close()
+
+
+def newsmon(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "newsmon", *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_watch_commands(es, aliases, tmp_path):
+    env = os.environ | {"NEWSMON_ES_INDEX_WATCHLIST": aliases["watchlist"],
+                        "NEWSMON_ES_INDEX_ARTICLES": aliases["articles"]}
+    added = newsmon(env, "watch", "add", "Ihar Losik", "--list", "desk", "--topic", "prisoner_release")
+    assert added.returncode == 0, added.stderr
+    assert "watching Ihar Losik on list desk" in added.stdout and "0 indexed stories" in added.stdout
+    imported = newsmon(env, "watch", "import", str(EXAMPLE))
+    assert imported.returncode == 0, imported.stderr
+    exported = newsmon(env, "watch", "export", "--format", "csv")
+    assert exported.stdout.splitlines()[0].startswith("name,aliases,list")
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text(exported.stdout)
+    assert "0 added" in newsmon(env, "watch", "import", str(csv_file)).stdout  # a round trip adds nothing
+    listed = newsmon(env, "watch", "list", "--list", "desk")
+    assert "Ihar Losik" in listed.stdout and "topics: prisoner_release" in listed.stdout
+    assert newsmon(env, "watch", "remove", "Ihar Losik", "--list", "desk").returncode == 0
+    assert "Ihar Losik" not in newsmon(env, "watch", "list", "--list", "desk").stdout
