@@ -18,10 +18,11 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from newsmon.connectors.elasticsearch import bulk_index, setup_index
+from newsmon.connectors.elasticsearch import bulk_index, make_client, setup_index
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
 from newsmon.errors import ConfigError
+from newsmon.pipelines import match_watchlist
 from newsmon.pipelines.alerts import alert_id, alerts_for
 from newsmon.pipelines.analysis import article_text, sentences_of
 from newsmon.pipelines.entities import Gazetteer, extract_entities
@@ -161,3 +162,27 @@ def test_watch_commands(es, aliases, tmp_path):
     assert "Ihar Losik" in listed.stdout and "topics: prisoner_release" in listed.stdout
     assert newsmon(env, "watch", "remove", "Ihar Losik", "--list", "desk").returncode == 0
     assert "Ihar Losik" not in newsmon(env, "watch", "list", "--list", "desk").stdout
+
+
+def test_the_running_matcher_follows_the_watch_list(es, settings, aliases, seed_analysed, monkeypatch,
+                                                    closed_port):
+    """A running MatchWatchlist re-reads the list (here at every article instead of every
+    30 s) and keeps its last copy while Elasticsearch cannot be read.
+    """
+    settings = dataclasses.replace(settings, es_index_watchlist=aliases["watchlist"])
+    monkeypatch.setattr(match_watchlist, "REFRESH_SECONDS", 0)
+    step = match_watchlist._Match(settings)
+    step.setup()
+    article = dataclasses.replace(seed_analysed, alerts=())
+    try:
+        [out] = step.process(article)
+        assert out.alerts == ()
+        WatchlistStore(es, aliases["watchlist"]).put([WatchEntry.create("Ihar Losik")])
+        [out] = step.process(article)
+        assert [alert["person"] for alert in out.alerts] == ["Ihar Losik"]
+        unreachable = dataclasses.replace(settings, es_url=f"http://127.0.0.1:{closed_port}")
+        step._store = WatchlistStore(make_client(unreachable, max_retries=0), aliases["watchlist"])
+        [out] = step.process(article)
+        assert [alert["person"] for alert in out.alerts] == ["Ihar Losik"]
+    finally:
+        step.teardown()
