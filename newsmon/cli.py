@@ -13,6 +13,7 @@ from newsmon import __version__
 from newsmon.console import progress
 from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
+from newsmon.search_commands import add_search_commands
 from newsmon.settings import Settings, add_arguments, from_args
 from newsmon.watch_commands import add_watch_commands
 
@@ -174,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     about = "alerts raised on watched people: recent ones, a live tail, delivery to webhooks and e-mail"
     alerts = commands.add_parser("alerts", help=about, description=about)
     add_watch_commands(watch, alerts, leaf)
+
+    add_search_commands(commands, leaf)
 
     command("settings", cmd_settings, "print the effective settings (secrets masked)")
     command("model", cmd_model, "check that the spaCy English model loads")

@@ -96,3 +96,26 @@ def feed_settings(settings: Settings, tmp_path) -> Settings:
     """
     return dataclasses.replace(settings, home=tmp_path, fetch_timeout=5.0, kafka_delivery_timeout=10.0,
                                feed_parse_processes=0)
+
+
+@pytest.fixture(scope="session")
+def seed_analysed():
+    """The seed article as the pipeline's steps leave it before WriteAlerts."""
+    from tests.pipeline_outputs import analysed
+
+    return analysed()
+
+
+@pytest.fixture
+def aliases(es):
+    """Elasticsearch aliases of this test only (articles, alerts, watchlist), removed afterwards
+    with the indices and templates behind them.
+    """
+    suffix = uuid.uuid4().hex[:10]
+    names = {kind: f"test-{kind}-{suffix}" for kind in ("articles", "alerts", "watchlist")}
+    yield names
+    for alias in names.values():
+        for index in es.options(ignore_status=404).indices.get_alias(name=alias).body:
+            if isinstance(index, str) and index.startswith(alias):
+                es.indices.delete(index=index, ignore_unavailable=True)
+        es.options(ignore_status=404).indices.delete_index_template(name=alias)

@@ -23,55 +23,16 @@ from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
 from newsmon.errors import ConfigError
 from newsmon.pipelines import match_watchlist
-from newsmon.pipelines.alerts import alert_id, alerts_for
-from newsmon.pipelines.analysis import article_text, sentences_of
-from newsmon.pipelines.entities import Gazetteer, extract_entities
+from newsmon.pipelines.alerts import alert_id
 from newsmon.pipelines.index_articles import article_document
-from newsmon.pipelines.messages import AnalysedArticle
-from newsmon.pipelines.name_matching import WatchEntry, WatchMatcher, load_watchlist_file
-from newsmon.pipelines.nlp import load_model
-from newsmon.pipelines.topics import TopicRules, tag_topics
+from newsmon.pipelines.name_matching import WatchEntry, load_watchlist_file
 from newsmon.pipelines.write_alerts import WriteAlerts
 from newsmon.schemas import problems
 from tests.test_pipeline_e2e import SEED_MESSAGE
-from tests.test_pipeline_steps import record
 
 EXAMPLE = resources.files("newsmon.seeds") / "watchlist.example.yaml"
 WATCHED = {"Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsikhanouskaya",
            "Mikola Statkevich"}
-
-
-@pytest.fixture(scope="module")
-def seed_analysed() -> AnalysedArticle:
-    """The seed article as the pipeline's steps leave it before WriteAlerts."""
-    nlp = load_model()
-    text = article_text(SEED_MESSAGE)
-    doc = nlp(text)
-    sentences = sentences_of(doc)
-    tags = tag_topics(sentences, TopicRules.load())
-    item = AnalysedArticle(
-        record=record(json.dumps(SEED_MESSAGE).encode()), article=SEED_MESSAGE, text=text,
-        sentences=sentences,
-        entities=tuple(extract_entities(doc, Gazetteer.load())),
-        topics=tuple({"name": t.name, "score": t.score, "evidence": list(t.evidence)} for t in tags))
-    matcher = WatchMatcher(load_watchlist_file(EXAMPLE))
-    topics = [t.name for t in tags]
-    mentions = matcher.mentions(text, sentences, item.entities, topics=topics,
-                                source="Example Wire", language="en")
-    raised = datetime(2026, 11, 25, 12, 0, 5, tzinfo=UTC)
-    alerts = alerts_for(SEED_MESSAGE, topics, mentions, alert_time=raised)
-    return dataclasses.replace(item, alerts=tuple(alerts))
-
-
-@pytest.fixture
-def aliases(es):
-    """Index aliases of this test only: articles, alerts, watch list."""
-    suffix = uuid.uuid4().hex[:10]
-    names = {kind: f"test-{kind}-{suffix}" for kind in ("articles", "alerts", "watchlist")}
-    yield names
-    for alias in names.values():
-        es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
-        es.options(ignore_status=404).indices.delete_index_template(name=alias)
 
 
 def test_seed_alerts_name_each_watched_person_once(seed_analysed):
