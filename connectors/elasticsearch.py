@@ -76,6 +76,11 @@ def setup_index(client: Elasticsearch, template: str, alias: str, version: int =
     return index
 
 
+def _closed(exc: TransportError) -> bool:
+    """The client itself was closed (its worker is shutting down): waiting cannot help."""
+    return "Pool is closed" in str(exc)
+
+
 def patiently(call: Callable[[], T], *, what: str, sleep: Callable[[float], None] = time.sleep) -> T:
     """``call()``, retried with backoff capped at 30 s for as long as Elasticsearch is
     unreachable or answers 429/5xx (blocks); other errors are raised.
@@ -89,6 +94,8 @@ def patiently(call: Callable[[], T], *, what: str, sleep: Callable[[float], None
                 raise
             error = f"HTTP {exc.meta.status}"
         except TransportError as exc:
+            if _closed(exc):
+                raise
             error = f"{type(exc).__name__}: {exc}"
         attempt += 1
         delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 10))
@@ -117,6 +124,8 @@ def bulk_index(client: Elasticsearch, index: str, documents: list[tuple[str, dic
                 return refused + [(doc_id, f"bulk request refused: {exc}") for doc_id, _ in pending]
             response, error = None, f"HTTP {exc.meta.status}"
         except TransportError as exc:
+            if _closed(exc):
+                raise
             response, error = None, f"{type(exc).__name__}: {exc}"
         if response is not None:
             retry = []

@@ -63,16 +63,9 @@ def cmd_smoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from newsmon.deploy import services
+    from newsmon.demo import run_demo
 
-    for line in services.up(settings, progress):
-        print(line)
-    cmd_smoke(args, settings)
-    print(f"\nServices keep running. Elasticsearch: {settings.es_url}   Kafka: "
-          f"{','.join(settings.kafka_bootstrap_servers)}\n"
-          "Kibana: see README, \"With Docker\" (deploy/docker-compose.yml)\n"
-          "Stop everything: newsmon services down")
-    return 0
+    return run_demo(settings, progress, feeds_port=args.feeds_port, follow=args.follow, timeout=args.timeout)
 
 
 def _interrupt(*_) -> None:
@@ -154,8 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "DirectRunner/Prism, and an Elasticsearch search")
     smoke.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
 
-    demo = command("demo", cmd_demo, "start the services and run the smoke round trip")
-    demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
+    demo = command("demo", cmd_demo,
+                   "the whole monitor on the demo feeds: services, feeds served and polled, the streaming "
+                   "pipeline, alerts on the example watch list, a count per topic and a search")
+    demo.add_argument("--follow", action="store_true", help="keep polling and print alerts until Ctrl-C")
+    demo.add_argument("--feeds-port", type=int, default=8765,
+                      help="port of the local server of the demo feeds (default 8765)")
+    demo.add_argument("--timeout", type=float, default=300.0,
+                      help="seconds to wait for the stories to be indexed (default 300)")
 
     about = "the feed list, its status, and the poller that sends new articles to Kafka"
     feeds = commands.add_parser("feeds", help=about,

@@ -171,19 +171,28 @@ def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def alerts_tail(args: argparse.Namespace, settings: Settings) -> int:
-    from newsmon.connectors.kafka import check_kafka, make_consumer
+    from newsmon.connectors.kafka import check_kafka
 
     check_kafka(settings)
-    consumer = make_consumer(settings, settings.topic_alerts, group_id=None,
-                             auto_offset_reset="earliest" if args.from_beginning else "latest")
     progress(f"waiting for alerts on {settings.topic_alerts} (Ctrl-C stops)")
+    try:
+        tail_alerts(settings, from_beginning=args.from_beginning)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def tail_alerts(settings: Settings, *, from_beginning: bool) -> None:
+    """Print alerts from Kafka as they arrive, until interrupted."""
+    from newsmon.connectors.kafka import make_consumer
+
+    consumer = make_consumer(settings, settings.topic_alerts, group_id=None,
+                             auto_offset_reset="earliest" if from_beginning else "latest")
     try:
         while True:
             for records in consumer.poll(timeout_ms=1000).values():
                 for record in records:
                     _print_alert(json.loads(record.value))
-    except KeyboardInterrupt:
-        return 0
     finally:
         consumer.close()
 
