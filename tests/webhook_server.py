@@ -10,7 +10,7 @@ import ssl
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from newsmon.connectors.notifiers import verify_signature
@@ -24,6 +24,7 @@ class Received:
     body: bytes
     signature_ok: bool | None  # None when the receiver has no secret
     status: int  # what the receiver answered
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     def json(self):
         return json.loads(self.body)

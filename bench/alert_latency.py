@@ -1,0 +1,138 @@
+"""Benchmark: from an article produced to Kafka to its alert delivered at a webhook.
+
+The streaming pipeline (DirectRunner on Prism) and ``run_delivery`` run against the real
+Kafka and Elasticsearch with a watch list of ``--entries`` people; a local webhook
+receiver (real HTTP) notes when each alert arrives. Articles naming a watched person are
+produced at ``--rate`` per second; for each, the time from produce to the webhook is
+measured. The baseline, measured in the same run, is spaCy's analysis of the same
+articles alone (what the pipeline cannot avoid spending on each).
+
+    python bench/alert_latency.py [--articles 40] [--rate 1] [--entries 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.webhook_server
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
+
+from pipeline_throughput import PEOPLE, messages  # noqa: E402
+
+from newsmon.connectors.alert_delivery import run_delivery  # noqa: E402
+from newsmon.connectors.elasticsearch import make_client  # noqa: E402
+from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer  # noqa: E402
+from newsmon.connectors.notifiers import parse_config  # noqa: E402
+from newsmon.connectors.watchlist_store import WatchlistStore  # noqa: E402
+from newsmon.pipelines import article_pipeline  # noqa: E402
+from newsmon.pipelines.analysis import article_text  # noqa: E402
+from newsmon.pipelines.name_matching import WatchEntry  # noqa: E402
+from newsmon.pipelines.nlp import load_model  # noqa: E402
+from newsmon.settings import Settings  # noqa: E402
+from newsmon.smoke import cancel_quietly  # noqa: E402
+from tests.webhook_server import WebhookServer  # noqa: E402
+
+GIVEN = ["Anna", "Olga", "Piotr", "Jonas", "Lena", "Marek", "Ivan", "Sofia", "Tomas", "Elena", "Karl",
+         "Nadia"]
+SURNAMES = ["Kowalczyk", "Lindqvist", "Morozova", "Haddad", "Okonkwo", "Fischer", "Rossi", "Novikov",
+            "Bergstrom", "Dubois", "Horvath", "Petrenko", "Silva", "Yamamoto", "Kaminski", "Larsen"]
+
+
+def watch_list(count: int) -> list[WatchEntry]:
+    """The people the articles name, plus generated others up to ``count`` (at most 2,880)."""
+    rng = random.Random(7)
+    names = dict.fromkeys(PEOPLE)
+    while len(names) < count:
+        first, second = rng.sample(SURNAMES, 2)
+        names[f"{rng.choice(GIVEN)} {first}-{second}"] = None
+    return [WatchEntry.create(name, list_name="bench") for name in names]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=40)
+    parser.add_argument("--rate", type=float, default=1.0, help="articles produced per second")
+    parser.add_argument("--entries", type=int, default=1000)
+    args = parser.parse_args()
+
+    batch = messages(args.articles, seed=11)
+    nlp = load_model()
+    started = time.perf_counter()
+    for _ in nlp.pipe([article_text(m) for m in batch], batch_size=1):
+        pass
+    ner = (time.perf_counter() - started) / len(batch)
+    print(f"baseline, spaCy analysis of one article alone: {ner * 1000:.0f} ms")
+    del nlp
+
+    suffix = uuid.uuid4().hex[:8]
+    settings = dataclasses.replace(
+        Settings.load(), topic_articles=f"bench.articles.{suffix}", topic_alerts=f"bench.alerts.{suffix}",
+        topic_deadletter=f"bench.deadletter.{suffix}", es_index_articles=f"bench-articles-{suffix}",
+        es_index_alerts=f"bench-alerts-{suffix}", es_index_watchlist=f"bench-watchlist-{suffix}")
+    topics = [settings.topic_articles, settings.topic_alerts, settings.topic_deadletter]
+    ensure_topics(settings, topics, partitions=1)
+    es = make_client(settings)
+    WatchlistStore(es, settings.es_index_watchlist).put(watch_list(args.entries))
+    webhook = WebhookServer()
+    config = parse_config({"lists": {"bench": {"notifiers": [{"type": "webhook", "url": webhook.url()}]}}})
+    stop = threading.Event()
+    delivery = threading.Thread(target=run_delivery, args=(settings, config), daemon=True,
+                                kwargs={"stop": stop, "group": f"bench-{suffix}", "start": "latest"})
+    delivery.start()
+    result = article_pipeline.run(settings, ["--consumer_group", f"bench-{suffix}"])
+    try:
+        producer = make_producer(settings)
+        warm = messages(3, seed=12)
+        for message in warm:
+            producer.send(settings.topic_articles, key=message["article_id"].encode(),
+                          value=json.dumps(message).encode())
+        producer.flush()
+        webhook.wait_for(1, timeout=300)
+        print(f"warmed up; watch list of {args.entries} entries; producing {len(batch)} articles at "
+              f"{args.rate:g}/s")
+        produced: dict[str, float] = {}
+        for message in batch:
+            producer.send(settings.topic_articles, key=message["article_id"].encode(),
+                          value=json.dumps(message).encode()).get(30)
+            produced[message["article_id"]] = time.monotonic()
+            time.sleep(1 / args.rate)
+        producer.close()
+        deadline = time.monotonic() + 120
+        arrived: dict[str, float] = {}
+        while time.monotonic() < deadline and len(arrived) < len(produced):
+            for received in list(webhook.received):
+                for alert in received.json()["alerts"]:
+                    if alert["article_id"] in produced:
+                        arrived.setdefault(alert["article_id"], received.at)
+            time.sleep(0.2)
+        latencies = sorted(arrived[i] - produced[i] for i in arrived)
+        p50 = statistics.median(latencies)
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        print(f"produce → alert at the webhook ({len(latencies)}/{len(produced)} arrived): "
+              f"p50 {p50:.2f}s, p95 {p95:.2f}s (goal p95 < 2s); p95 / spaCy time per article: "
+              f"{p95 / ner:.1f}")
+    finally:
+        cancel_quietly(result)
+        stop.set()
+        delivery.join(30)
+        webhook.close()
+        for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
+            es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
+            es.options(ignore_status=404).indices.delete_index_template(name=alias)
+        admin = make_admin(settings)
+        admin.delete_topics(topics)
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()
