@@ -197,6 +197,7 @@ SPELLING_RULES = tuple((re.compile(pattern), replacement) for pattern, replaceme
 _SLAVIC_ENDING = re.compile(
     r"(?:ov|ova|ev|eva|in|ina|yn|yna|enko|enka|uk|yuk|iuk|ak|yak|iak|ik|yk|ski|sky|skiy|skii|skyi|skij"
     r"|ska|skaya|skaja|skaia|cki|cky|ich|ych|itch|icz|au|ou|ava|ets|iets|yets|nyy|nyi|niy"
+    r"|[bcdfghklmprstvz]ny"
     r"|[bcdfghklmnprstvziy]k[ao])$")
 _SLAVIC_MARK = re.compile(r"kh|zh|shch|dz|ts[aeiouy]|[bcdfgklmnprstvz]y[aeuo]|[bcdfgklmnprstvz]i[au]")
 
@@ -865,6 +866,18 @@ THING_HEADS = frozenset({
     "times", "post", "journal", "herald", "tribune", "gazette", "news", "press", "office", "party", "bloc",
     "movement", "headquarters", "team", "initiative", "council", "committee",
 })
+# Heads of places and facilities, which make a name the name of something else even one
+# capitalised word further on ("Bush Intercontinental Airport", "Trump International Hotel");
+# organisations named after a person ("Navalny Anti-Corruption Foundation") do not.
+FACILITY_HEADS = frozenset({
+    "tower", "towers", "street", "st", "avenue", "ave", "square", "bridge", "university", "institute",
+    "center", "centre", "hotel", "hotels", "airport", "college", "school", "hospital", "library", "museum",
+    "park", "stadium", "arena", "plaza", "building", "hall", "memorial", "monument", "boulevard", "road",
+    "lane", "station", "resort", "gallery", "theatre", "theater", "house", "palace", "castle", "cathedral",
+    "church", "mosque", "temple", "highway", "parkway", "expressway", "terminal", "tunnel", "dam", "pier",
+    "harbour", "harbor", "port", "base", "campus", "complex", "clinic", "prison", "golf", "club", "course",
+    "casino", "estate", "river", "lake", "island", "mountain", "bay", "county", "district",
+})
 # English words that are also surnames: alone, they need the full name or a clear person
 # reading (tagged PERSON, a proper noun, not a modifier of another noun) before they count.
 COMMON_WORDS = frozenset({
@@ -983,6 +996,7 @@ class _Article:
     _mentions: list[tuple[int, int, Entity]] | None = None
     _lower_words: set[str] | None = None
     _places: set[str] | None = None
+    _given_before: dict[str, list[_TextWord]] | None = None
 
     def tokens(self) -> list[Token]:
         if self._tokens is None:
@@ -1023,6 +1037,8 @@ class _Article:
         folded = word.folded or fold(word.text)
         if folded in _TITLES or folded in _FUNCTION_WORDS or word.possessive:
             return False
+        if spelling_key(folded) in _given_groups():
+            return True  # a listed given name, whatever the model made of it ("Oleg" tagged ORG)
         _, token = self.token_at(word.start) if self.sentences else (None, None)
         if token is None:
             # no analysis: a nationality ("Belarusian", "Polish", "Chinese") is no given name
@@ -1049,8 +1065,13 @@ class _Article:
             if entity.type != "PERSON" and (m_start < start or m_end > end):
                 return True
         following = self.following(surname)
-        if following is not None and following.text[:1].isupper() and fold(following.text) in THING_HEADS:
-            return True
+        if following is not None and following.text[:1].isupper():
+            if fold(following.text) in THING_HEADS:
+                return True
+            second = self.following(following)
+            if (second is not None and second.text[:1].isupper() and fold(second.text) in FACILITY_HEADS
+                    and fold(following.text) not in _FUNCTION_WORDS and self._naming_word(following)):
+                return True
         if not self.sentences:
             return False
         position, token = self.token_at(surname.start)
@@ -1068,6 +1089,29 @@ class _Article:
                     and before.start + len(before.text) >= start - 1:
                 return True
         return False
+
+    def given_before(self, key: str) -> list[_TextWord]:
+        """The capitalised words written right before a surname of spelling ``key`` anywhere in
+        the article (given names, initials, titles: to tell whose surname it is).
+        """
+        if self._given_before is None:
+            found: dict[str, list[_TextWord]] = defaultdict(list)
+            for left, right in zip(self.words, self.words[1:], strict=False):
+                if left.text[:1].isupper() and right.text[:1].isupper() and len(right.text) > 1 \
+                        and _adjacent(self.text, left, right):
+                    if not left.folded:
+                        left.folded = fold(left.text)
+                        left.key = spelling_key(left.folded)
+                    found[right.key or spelling_key(fold(right.text))].append(left)
+            self._given_before = dict(found)
+        return self._given_before.get(key, [])
+
+    def _naming_word(self, word: _TextWord) -> bool:
+        """Whether a word can stand inside a longer name (not a verb: "Trump Visits Airport")."""
+        if not self.sentences:
+            return True
+        _, token = self.token_at(word.start)
+        return token is None or token.pos not in ("VERB", "AUX")
 
     def following(self, word: _TextWord) -> _TextWord | None:
         """The next word when it stands in the same name ("Trump" "Tower"), else None."""
@@ -1319,6 +1363,8 @@ class WatchMatcher:
             if read is None:
                 continue
             kind, spelling = read
+            if offset > 0 and kind == "initials" and _foreign_given(article, run[offset - 1], pattern):
+                return None  # another person's given name: "Lyndon B. Johnson" is not Boris Johnson
             if near and (kind != "full" or spelling < SPELLING["variant"]):
                 return None
             spelling = min(spelling, surname_spelling)
@@ -1385,6 +1431,9 @@ class WatchMatcher:
                         f"surname of {written}, {how}{_spelling_note(spelling)}")
         if pattern.suffix is not None:
             return None
+        if any(_foreign_given(article, given, pattern, strict=True)
+               for given in article.given_before(word.key)):
+            return None  # "Oleg Navalny ... Navalny said": the surname of another person named in full
         shared = self._shared.get(word.key, 1)
         factor = spelling * (SHARED_SURNAME_FACTOR if shared > 1 else 1.0)
         note = f", a surname {shared} watched names share" if shared > 1 else ""
@@ -1481,6 +1530,25 @@ def _pattern(number: int, written: str, *, alias: bool) -> _Pattern | None:
                     suffix=suffix, alias=alias, slavic=slavic)
 
 
+def _foreign_given(article: _Article, word: _TextWord, pattern: _Pattern, *, strict: bool = False) -> bool:
+    """Whether ``word``, just before initials of the entry, is another person's given name
+    or initial: name-like, and neither a form of one of the entry's given names nor its initial.
+    ``strict`` (for a surname elsewhere in the article): a listed given name or a word the
+    model tags as a person, not an initial nor any proper noun ("Kremlin Critic Navalny").
+    """
+    if any(_given_spelling(word.folded, word.key, part) is not None
+           or (word.initial and word.text.upper() in part.initials) for part in pattern.given):
+        return False
+    if not strict:
+        return word.initial or article.name_like(word)
+    if word.initial or not article.name_like(word):
+        return False
+    if spelling_key(word.folded) in _given_groups():
+        return True
+    _, token = article.token_at(word.start) if article.sentences else (None, None)
+    return token is not None and token.ent_type == "PERSON"
+
+
 def _later_given(word: _TextWord, pattern: _Pattern) -> bool:
     """Whether ``word`` is one of the entry's given names after the first (or its initial)."""
     return any(_given_spelling(word.folded, word.key, part) is not None
@@ -1520,7 +1588,9 @@ def _read_given(sequence: Sequence[_TextWord], given: Sequence[_Word]) -> tuple[
 
     The first word must be the first given name (or its initial); the rest may be further
     given names or initials of the entry, in order, or up to two middle names or initials
-    the entry does not list ("Donald J. Trump").
+    the entry does not list ("Donald J. Trump"). When the entry lists a middle name or initial
+    of its own, an initial it does not list is another person's ("George H. W. Bush" is not
+    George W. Bush).
     """
     if not given or not sequence:
         return None
@@ -1546,6 +1616,6 @@ def _read_given(sequence: Sequence[_TextWord], given: Sequence[_Word]) -> tuple[
                 break
         else:
             extras += 1
-            if extras > 2:
+            if extras > 2 or (word.initial and len(given) > 1):
                 return None
     return kind, spelling

@@ -31,6 +31,7 @@ from newsmon.pipelines.name_matching import (
     dump_watchlist_yaml,
     fold,
     load_watchlist_file,
+    looks_slavic,
     name_forms,
     parse_watchlist_csv,
     parse_watchlist_yaml,
@@ -271,6 +272,69 @@ def test_another_persons_given_name_is_not_the_entry(analyse):
     text = "Donald Trump Jr. visited the region last year."
     assert m.match(*analyse(text)) == []
 
+
+
+@pytest.mark.parametrize("text", [
+    "Walter K. Petrenko, a retired engineer, wrote to the newspaper on Tuesday.",
+    "Yelena K. Petrenko, a retired engineer, wrote to the newspaper on Tuesday.",
+])
+def test_another_persons_given_name_before_initials_is_not_the_entry(analyse, text):
+    m = matcher("Kirill Petrenko", "Dylan Marsh")
+    assert m.match(*analyse(text)) == []
+    assert m.match(text, (), ()) == []
+    found = m.match(*analyse("The decree was signed by President K. Petrenko on Tuesday."))
+    assert names_of(found) == {"Kirill Petrenko"} and found[0].form == "K. Petrenko"
+
+
+@pytest.mark.parametrize("written", ["Harold Q.R. Fenwick", "Harold Q. R. Fenwick", "Harold P. Fenwick"])
+def test_an_initial_the_entry_does_not_list_is_another_person_when_it_lists_its_own(analyse, written):
+    m = matcher("Harold R. Fenwick")
+    text = f"{written} opened the new library wing on Saturday."
+    assert m.match(*analyse(text)) == []
+    assert m.match(text, (), ()) == []
+    found = m.match(*analyse("Harold R. Fenwick opened the new library wing on Saturday."))
+    assert found and found[0].confidence == CONFIDENCE["full"]
+    # an entry without a middle initial still takes one
+    found = matcher("Harold Fenwick").match(*analyse(text))
+    assert names_of(found) == {"Harold Fenwick"} and found[0].confidence < CONFIDENCE["full"]
+
+
+def test_names_ending_in_bare_ny_are_east_slavic(analyse):
+    assert looks_slavic(["pavel", "zhuravlny"])
+    assert looks_slavic(["chorny"])
+    for word in ("tony", "sunny", "johnny", "penny", "germany", "company", "kenny"):
+        assert not looks_slavic([word]), word
+    m = matcher("Pavel Zhuravlny")
+    found = m.match("Zhuravlny was moved to a prison hospital on Monday, his lawyer said.", (), ())
+    assert names_of(found) == {"Pavel Zhuravlny"}
+    assert found[0].confidence == CONFIDENCE["distinctive_surname"]
+    m = matcher("Kate Penny", "Mark Sunny", "Anna Tony")
+    text = "Penny said the shop would reopen. Tony and Sunny left early on Friday."
+    assert m.match(text, (), ()) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Flights out of Martin Fenwick Regional Airport were delayed by fog on Sunday.",
+    "Guests at the Martin Fenwick Grand Hotel were evacuated after the alarm.",
+    "Trains to Martin Fenwick Central Station were cancelled before noon.",
+])
+def test_a_place_or_facility_two_words_after_the_surname(analyse, text):
+    m = matcher("Martin Fenwick")
+    assert m.mentions(*analyse(text)) == []
+    assert m.mentions(text, (), ()) == []
+
+
+def test_a_surname_alone_belongs_to_another_person_named_in_full(analyse):
+    m = matcher("Ivan Drozdovich", "Pavel Drozdovich")
+    text = ("Yevgeny Drozdovich, a lawyer from Gomel, was detained on Monday. "
+            "Drozdovich told the court he was innocent.")
+    assert m.match(text, (), ()) == []
+    assert m.match(*analyse(text)) == []
+    alone = "Drozdovich told the court he was innocent."
+    assert names_of(m.match(alone, (), ())) == {"Ivan Drozdovich", "Pavel Drozdovich"}
+    # the entry's own full name still makes the surname its own
+    text = "Ivan Drozdovich and his cousin Yevgeny Drozdovich were detained. Drozdovich said he was innocent."
+    assert names_of(m.match(*analyse(text))) == {"Ivan Drozdovich"}
 
 # --- false friends ----------------------------------------------------------------------------
 
