@@ -87,7 +87,7 @@ def main() -> None:
     config = parse_config({"lists": {"bench": {"notifiers": [{"type": "webhook", "url": webhook.url()}]}}})
     stop = threading.Event()
     delivery = threading.Thread(target=run_delivery, args=(settings, config), daemon=True,
-                                kwargs={"stop": stop, "group": f"bench-{suffix}", "start": "latest"})
+                                kwargs={"stop": stop, "group": f"bench-notify-{suffix}"})
     delivery.start()
     result = article_pipeline.run(settings, ["--consumer_group", f"bench-{suffix}"])
     try:
