@@ -61,7 +61,8 @@ class _Match(beam.DoFn):
                                           source=article["source_name"], language=article["language"])
         alerts = alerts_for(article, topics, mentions, alert_time=datetime.now(UTC)) if mentions else []
         self._alerts.inc(len(alerts))
-        yield dataclasses.replace(item, alerts=tuple(alerts))
+        # The analysis has served its last step: later steps need not carry it around.
+        yield dataclasses.replace(item, alerts=tuple(alerts), sentences=(), text="")
 
 
 class MatchWatchlist(beam.PTransform):
