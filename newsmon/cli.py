@@ -151,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "the whole monitor on the demo feeds: services, feeds served and polled, the streaming "
                    "pipeline, alerts on the example watch list, a count per topic and a search")
     demo.add_argument("--follow", action="store_true", help="keep polling and print alerts until Ctrl-C")
-    demo.add_argument("--feeds-port", type=int, default=8765,
-                      help="port of the local server of the demo feeds (default 8765)")
+    demo.add_argument("--feeds-port", type=int, default=0,
+                      help="port of the local server of the demo feeds (default: any free port)")
     demo.add_argument("--timeout", type=float, default=300.0,
                       help="seconds to wait for the stories to be indexed (default 300)")
 

@@ -154,7 +154,7 @@ def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(1)
 
 
-def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port: int = 8765,
+def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port: int = 0,
              follow: bool = False, timeout: float = 300.0) -> int:
     started = time.monotonic()
     for line in services.up(settings, progress):
