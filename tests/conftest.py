@@ -119,3 +119,18 @@ def aliases(es):
             if isinstance(index, str) and index.startswith(alias):
                 es.indices.delete(index=index, ignore_unavailable=True)
         es.options(ignore_status=404).indices.delete_index_template(name=alias)
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The spaCy model as the pipeline loads it, once for the whole session."""
+    from newsmon.pipelines.nlp import load_model
+
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def gazetteer():
+    from newsmon.pipelines.entities import Gazetteer
+
+    return Gazetteer.load()

@@ -27,7 +27,6 @@ from newsmon.pipelines.entities import (
     extract_entities,
     index_fields,
 )
-from newsmon.pipelines.nlp import load_model
 
 SEED_TITLE = "Belarus frees 52 prisoners after Trump appeal"
 SEED_PERSONS = {
@@ -36,16 +35,6 @@ SEED_PERSONS = {
 }
 PLACES = ("GPE", "LOC")
 EMPTY = Gazetteer(version=1)
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_model()
-
-
-@pytest.fixture(scope="module")
-def gazetteer() -> Gazetteer:
-    return Gazetteer.load()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 
 from newsmon.errors import ConfigError
 from newsmon.pipelines.analysis import article_text, sentences_of
-from newsmon.pipelines.entities import Gazetteer, extract_entities
+from newsmon.pipelines.entities import extract_entities
 from newsmon.pipelines.name_matching import (
     CONFIDENCE,
     MAX_FORMS,
@@ -37,23 +37,12 @@ from newsmon.pipelines.name_matching import (
     parse_watchlist_yaml,
     spelling_key,
 )
-from newsmon.pipelines.nlp import load_model
 from newsmon.schemas import load_schema, problems, validate
 
 SEED_TITLE = "Belarus frees 52 prisoners after Trump appeal"
 SEED_WATCHED = {"Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsikhanouskaya",
                 "Mikola Statkevich"}
 NOW = datetime(2025, 9, 12, 8, 30, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_model()
-
-
-@pytest.fixture(scope="module")
-def gazetteer() -> Gazetteer:
-    return Gazetteer.load()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import yaml
 
 from newsmon.errors import ConfigError
 from newsmon.pipelines.analysis import Sentence, Token, article_text, sentences_of
-from newsmon.pipelines.nlp import load_model
 from newsmon.pipelines.topics import TopicRules, TopicTag, tag_topics
 
 LABELLED = Path(__file__).parent / "topics" / "labelled.yaml"
@@ -24,11 +23,6 @@ TOPICS = ("prisoner_release", "sanctions_relief", "diplomatic_move")
 # Floors below what the packaged rules reach on this set (see the printed table), so a
 # regression fails while a new spaCy patch release that moves a parse or two does not.
 FLOORS = {topic: {"precision": 0.9, "recall": 0.85} for topic in TOPICS}
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_model()
 
 
 @pytest.fixture(scope="module")
