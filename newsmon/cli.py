@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from newsmon import __version__
 from newsmon.console import progress
@@ -82,7 +85,7 @@ def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     check_kafka(settings)
     ensure_topics(settings, pipeline_topics(settings))
     options = article_pipeline.pipeline_options(args.beam_args)
-    bounded = options.view_as(article_pipeline.ArticlePipelineOptions).bounded
+    bounded = options.view_as(article_pipeline.ArticlePipelineOptions).stop is not None
     result = article_pipeline.run(settings, args.beam_args)
     progress(f"pipeline running on {runner_name(result)}: Kafka {settings.topic_articles} → "
              f"Elasticsearch {settings.es_index_articles}" + ("" if bounded else "; Ctrl-C stops it"))
@@ -165,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "run the Beam pipeline: articles from Kafka, entities and topics, into "
                        "Elasticsearch. Any Beam pipeline option passes through: --runner (default "
                        "DirectRunner, which runs streaming pipelines on Prism), --streaming, Flink or "
-                       "Dataflow options; and newsmon's own: --start committed|earliest|latest, "
-                       "--consumer_group NAME, --bounded (read what is there, then stop)")
+                       "Dataflow options; and newsmon's own: --start committed|earliest|latest|TIME|P=O,..., "
+                       "--consumer_group NAME, --stop end|TIME|P=O,... (a backfill that ends by itself)")
     pipeline.add_argument("action", choices=("run",), help="run: start it and wait (Ctrl-C stops it)")
 
     about = "the watch list: people whose naming in a story raises an alert (stored in Elasticsearch)"
@@ -183,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``newsmon`` command; ``argv`` defaults to the command line."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "pipeline":
@@ -190,12 +194,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.beam_args = extra  # Beam's own options, for `newsmon pipeline run`
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # Beam warns each time it starts or stops its local Prism server, kafka-python each
+        # time its network loop was slow (the CPU being busy with spaCy): nothing to act on.
+        for name in ("apache_beam.utils.subprocess_server", "kafka.net.selector"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     try:
         settings = from_args(args)
-        return args.handler(args, settings)
+        code = args.handler(args, settings)
     except NewsmonError as exc:
         print(f"newsmon: error: {exc}", file=sys.stderr)
-        return 2
+        code = 2
     except KeyboardInterrupt:
         print("newsmon: interrupted", file=sys.stderr)
-        return 130
+        code = 130
+    if argv is None and args.command in RUNS_A_PIPELINE:
+        _exit_now(code)
+    return code
+
+
+RUNS_A_PIPELINE = frozenset({"demo", "pipeline", "smoke"})
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Leave the process after a Beam pipeline ran in it, without interpreter finalisation.
+
+    The in-process SDK worker's gRPC threads are still alive at exit, and tearing modules
+    down under them crashes CPython now and then (exit status 139 after a clean run).
+    Exit handlers still run first: Beam stops its local Prism server in one.
+    """
+    atexit._run_exitfuncs()  # what a normal exit runs, before the crash-prone part
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

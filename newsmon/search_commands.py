@@ -11,8 +11,8 @@ from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.es_indices import TEMPLATES, aliases, migrate, setup_all
 from newsmon.connectors.search import HISTOGRAMS, SearchRequest, build_search, snippet
 from newsmon.console import progress
+from newsmon.moments import parse_moment
 from newsmon.settings import Settings
-from newsmon.watch_commands import parse_since
 
 
 def add_search_commands(commands, leaf: Callable[..., argparse.ArgumentParser]) -> None:
@@ -56,8 +56,8 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
     request = SearchRequest(
         text=args.text, topics=tuple(args.topic), persons=tuple(args.person), organisations=tuple(args.org),
         places=tuple(args.place), sources=tuple(args.source),
-        since=parse_since(args.since) if args.since else None,
-        until=parse_since(args.until) if args.until else None,
+        since=parse_moment(args.since) if args.since else None,
+        until=parse_moment(args.until, "--until") if args.until else None,
         sort=args.sort, size=0 if args.count else args.limit, histogram=args.histogram)
     body = build_search(request)
     if args.explain:

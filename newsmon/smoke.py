@@ -7,7 +7,9 @@ The topic and index are removed afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import logging
 import time
@@ -51,24 +53,30 @@ def runner_name(result: PipelineResult) -> str:
     return f"{type(result).__module__} (not Prism)"
 
 
-def cancel_quietly(result: PipelineResult, wait_seconds: float = 10.0) -> None:
-    """Cancel a streaming job; its workers and Prism log the interrupted bundles as
-    errors, which is expected here, so those logs are muted until the job has ended.
+def cancel_quietly(result: PipelineResult, wait_seconds: float = 10.0, settle_seconds: float = 2.0) -> None:
+    """Cancel a streaming job without its shutdown noise.
+
+    Its workers and Prism report the interrupted bundles as errors, in Beam's logs and as
+    tracebacks printed straight to stderr by the in-process SDK worker threads; that is
+    expected here, so both are muted until the job has ended and its threads settled.
     """
-    loggers = [logging.getLogger(name) for name in ("apache_beam.runners.worker", "apache_beam.utils",
-                                                    "apache_beam.runners.portability")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
+    # Beam's loggers, and the one it relays Prism's output through (PrismJobServer, at INFO)
+    beam_logs = [logging.getLogger(name) for name in {"apache_beam", *logging.root.manager.loggerDict}
+                 if name.split(".")[0] == "apache_beam" or name.endswith("JobServer")]
+    levels = [log.level for log in beam_logs]
+    for log in beam_logs:
+        log.setLevel(logging.CRITICAL)
     try:
-        result.cancel()
-        result.wait_until_finish(duration=int(wait_seconds * 1000))
-    except Exception:  # noqa: BLE001 - a cancelled job reports itself as failed on some runners
-        pass
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                result.cancel()
+                result.wait_until_finish(duration=int(wait_seconds * 1000))
+            except Exception:  # noqa: BLE001 - a cancelled job reports itself as failed on some runners
+                pass
+            time.sleep(settle_seconds)  # let worker threads finish reporting the interrupted bundles
     finally:
-        time.sleep(0.5)  # let worker threads finish logging the interrupted bundle
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        for log, level in zip(beam_logs, levels, strict=True):
+            log.setLevel(level)
 
 
 def _decode(record) -> dict:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
 from newsmon.console import progress
-from newsmon.errors import ConfigError
+from newsmon.moments import parse_moment
 from newsmon.pipelines.name_matching import (
     DEFAULT_LIST,
     WatchEntry,
@@ -24,9 +22,6 @@ from newsmon.pipelines.name_matching import (
     load_watchlist_file,
 )
 from newsmon.settings import Settings
-
-_SINCE = re.compile(r"^(\d+)([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.ArgumentParser,
@@ -127,20 +122,6 @@ def watch_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``30m``, ``12h``, ``1d``, ``2w`` before now, or an ISO date/time (UTC when no zone)."""
-    now = now or datetime.now(UTC)
-    match = _SINCE.match(text.strip())
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        msg = f"--since takes 30m, 12h, 1d, 2w or an ISO date such as 2026-11-01, got {text!r}"
-        raise ConfigError(msg) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _print_alert(alert: dict) -> None:
     topics = f" [{', '.join(alert['topics'])}]" if alert["topics"] else ""
     print(f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
@@ -153,7 +134,7 @@ def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
     if not client.indices.exists_alias(name=settings.es_index_alerts):
         print("no alerts yet")
         return 0
-    since = parse_since(args.since)
+    since = parse_moment(args.since)
     filters = [{"range": {"alert_time": {"gte": since.isoformat()}}}]
     if args.list_name:
         filters.append({"term": {"list": args.list_name}})

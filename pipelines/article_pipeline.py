@@ -13,15 +13,18 @@ package (on a cluster: ``--extra_package`` with newsmon's sdist, or a container 
 
 from __future__ import annotations
 
+import argparse
+
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineResult
 
+from newsmon.errors import ConfigError
 from newsmon.pipelines.commit_offsets import CommitOffsets
 from newsmon.pipelines.dead_letters import WriteDeadLetters
 from newsmon.pipelines.extract_entities import ExtractEntities
 from newsmon.pipelines.index_articles import IndexArticles
-from newsmon.pipelines.kafka_read import ReadKafkaRecords
+from newsmon.pipelines.kafka_read import ReadKafkaRecords, parse_position
 from newsmon.pipelines.match_watchlist import MatchWatchlist
 from newsmon.pipelines.parse_articles import ParseArticles
 from newsmon.pipelines.tag_topics import TagTopics
@@ -35,22 +38,38 @@ class ArticlePipelineOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser) -> None:
         parser.add_argument(
-            "--start", choices=("committed", "earliest", "latest"), default="committed",
-            help="where to start reading news.articles: the consumer group's committed offsets "
-                 "(earliest where none), the earliest retained message, or only new messages")
+            "--start", default="committed", type=_checked("--start"),
+            help="where to start reading news.articles: committed (the consumer group's offsets, "
+                 "earliest where none), earliest, latest (only new messages), a time (2h or 7d ago, "
+                 "or ISO such as 2026-11-20T08:00Z: the first message at or after it), or "
+                 "PARTITION=OFFSET pairs such as 0=120,1=80")
+        parser.add_argument(
+            "--stop", default=None, type=_checked("--stop"),
+            help="makes the run a backfill that ends by itself: end (what is on the topic when it "
+                 "starts), a time (messages before it) or PARTITION=OFFSET pairs (exclusive); "
+                 "a backfill leaves the consumer group's offsets alone. Default: stream until stopped")
         parser.add_argument(
             "--consumer_group", default=DEFAULT_CONSUMER_GROUP,
             help="Kafka consumer group whose offsets record what the pipeline has finished")
-        parser.add_argument(
-            "--bounded", action="store_true",
-            help="read what is on the topic when the pipeline starts, then stop (a backfill)")
+
+
+def _checked(option: str):
+    """An argparse type that rejects a bad position at once but keeps the text (options must serialise)."""
+    def check(text: str) -> str:
+        try:
+            parse_position(text, option)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+        return text
+    return check
 
 
 def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineOptions):
     """Add the steps to ``pipeline``; returns the PCollection of indexed articles."""
+    stop = None if options.stop is None else parse_position(options.stop, "--stop")
     records = pipeline | "ReadArticles" >> ReadKafkaRecords(
-        settings, [settings.topic_articles], start=options.start, stop_at_end=options.bounded,
-        group=None if options.bounded else options.consumer_group)
+        settings, [settings.topic_articles], start=parse_position(options.start, "--start"), stop=stop,
+        group=options.consumer_group)
     parsed = records | "ParseArticles" >> ParseArticles()
     indexed = (parsed.articles
                | "ExtractEntities" >> ExtractEntities()
@@ -61,7 +80,7 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
     dead = ((parsed.deadletter, indexed.deadletter)
             | "AllDeadLetters" >> beam.Flatten()
             | "WriteDeadLetters" >> WriteDeadLetters(settings))
-    if not options.bounded:  # a backfill leaves the consumer group's offsets alone
+    if stop is None:  # a backfill leaves the consumer group's offsets alone
         _ = ((indexed.indexed | "IndexedPositions" >> beam.Map(_position), dead)
              | "AllFinished" >> beam.Flatten()
              | "CommitOffsets" >> CommitOffsets(settings, options.consumer_group))
@@ -78,7 +97,7 @@ def pipeline_options(argv: list[str]) -> PipelineOptions:
     standard = options.view_as(StandardOptions)
     if standard.runner is None:
         standard.runner = "DirectRunner"
-    if not options.view_as(ArticlePipelineOptions).bounded:
+    if options.view_as(ArticlePipelineOptions).stop is None:
         standard.streaming = True
     return options
 

@@ -2,8 +2,13 @@
 
 Each partition is an offset range; an unbounded read's range ends at ``MAX_OFFSET`` and
 the DoFn checkpoints itself (``defer_remainder``) after every poll, so a runner can
-persist progress and resume after a restart. A bounded read (``stop_offsets``) ends when
-every partition reached its stop offset: used for backfills and tests.
+persist progress and resume after a restart. A bounded read (a ``stop`` position) ends
+when every partition reached its stop offset: used for backfills and tests.
+
+Positions (see :func:`parse_position`) are resolved to offsets once, when the read
+starts: ``earliest``, ``latest``, ``committed`` (a consumer group's offsets), ``end``
+(the end when the read starts), a point in time (the first message at or after it), or
+explicit ``PARTITION=OFFSET`` pairs.
 """
 
 from __future__ import annotations
@@ -22,11 +27,39 @@ from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from newsmon.connectors.kafka import make_consumer
+from newsmon.errors import ConfigError
+from newsmon.moments import parse_moment
 from newsmon.settings import Settings
 
 _LOG = logging.getLogger(__name__)
 MAX_OFFSET = 2**63 - 1
 IDLE_RECHECK = Duration(seconds=1)
+START_NAMES = ("committed", "earliest", "latest")
+STOP_NAMES = ("end",)
+
+# A position: one of the names above, a time in epoch milliseconds, or {partition: offset}.
+Position = str | int | dict[int, int]
+
+
+def parse_position(text: str, option: str = "--start") -> Position:
+    """A position as typed: a name, ``PARTITION=OFFSET[,...]``, ``2h``/``7d`` ago or an ISO time."""
+    names = STOP_NAMES if option == "--stop" else START_NAMES
+    text = text.strip()
+    if text in names:
+        return text
+    if "=" in text:
+        try:
+            pairs = [part.split("=") for part in text.split(",")]
+            return {int(partition): int(offset) for partition, offset in pairs}
+        except ValueError as exc:
+            msg = f"{option} offsets are PARTITION=OFFSET pairs such as 0=120,1=80, got {text!r}"
+            raise ConfigError(msg) from exc
+    try:
+        return int(parse_moment(text, option).timestamp() * 1000)
+    except ConfigError as exc:
+        msg = (f"{option} takes {', '.join(names)}, PARTITION=OFFSET[,...], a time ago such as 2h or 7d, "
+               f"or an ISO time such as 2026-11-20T08:00Z; got {text!r}")
+        raise ConfigError(msg) from exc
 
 
 @dataclass(frozen=True)
@@ -85,12 +118,12 @@ _WATERMARKS = ManualWatermarkEstimator.default_provider()
 class _ListPartitions(beam.DoFn):
     """Expands topics into one :class:`PartitionRead` each partition, at run time."""
 
-    def __init__(self, settings: Settings, topics: tuple[str, ...], start: str,
-                 stop_at_end: bool, group: str | None) -> None:
+    def __init__(self, settings: Settings, topics: tuple[str, ...], start: Position,
+                 stop: Position | None, group: str | None) -> None:
         self._settings = settings
         self._topics = topics
         self._start = start
-        self._stop_at_end = stop_at_end
+        self._stop = stop
         self._group = group
 
     def process(self, _impulse: bytes):
@@ -102,25 +135,45 @@ class _ListPartitions(beam.DoFn):
                     msg = f"Kafka topic {topic!r} does not exist (or has no partitions)"
                     raise ValueError(msg)
                 tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-                starts = self._starts(consumer, tps)
-                if self._group:  # the run begins at the group's committed offsets
-                    consumer.commit({tp: OffsetAndMetadata(starts[tp], "", -1) for tp in tps})
-                ends = consumer.end_offsets(tps) if self._stop_at_end else {}
+                starts = _resolve(consumer, tps, self._start, "--start")
+                if self._stop is None:
+                    if self._group:  # an unbounded run begins at the group's committed offsets
+                        consumer.commit({tp: OffsetAndMetadata(starts[tp], "", -1) for tp in tps})
+                    stops = dict.fromkeys(tps)
+                else:
+                    stops = {tp: max(offset, starts[tp])
+                             for tp, offset in _resolve(consumer, tps, self._stop, "--stop").items()}
+                _LOG.info("reading %s: %s", topic, ", ".join(
+                    f"{tp.partition}: {starts[tp]}→{'∞' if stops[tp] is None else stops[tp]}" for tp in tps))
                 for tp in tps:
-                    yield PartitionRead(topic, tp.partition, starts[tp], ends.get(tp))
+                    if starts[tp] != stops[tp]:  # an empty bounded range has nothing to read
+                        yield PartitionRead(topic, tp.partition, starts[tp], stops[tp])
         finally:
             consumer.close(autocommit=False)
 
-    def _starts(self, consumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-        earliest = consumer.beginning_offsets(tps)
-        if self._start == "earliest":
-            return earliest
-        if self._start == "latest":
-            return consumer.end_offsets(tps)
+
+def _resolve(consumer, tps: list[TopicPartition], position: Position,
+             option: str) -> dict[TopicPartition, int]:
+    """The offset ``position`` names in each partition, within what the topic retains."""
+    earliest = consumer.beginning_offsets(tps)
+    end = consumer.end_offsets(tps)
+    if position == "earliest":
+        return earliest
+    if position in ("latest", "end"):
+        return end
+    if position == "committed":
         committed = {tp: consumer.committed(tp) for tp in tps}
         # A committed offset the topic no longer retains falls back to the earliest retained.
-        return {tp: max(committed[tp], earliest[tp]) if committed[tp] is not None else earliest[tp]
-                for tp in tps}
+        return {tp: earliest[tp] if committed[tp] is None else max(committed[tp], earliest[tp]) for tp in tps}
+    if isinstance(position, int):  # the first message at or after this time, else the end
+        found = consumer.offsets_for_times(dict.fromkeys(tps, position))
+        return {tp: end[tp] if found[tp] is None else found[tp].offset for tp in tps}
+    named = {tp.partition for tp in tps}
+    if set(position) != named:
+        msg = (f"{option} gives offsets for partitions {sorted(position)} but {tps[0].topic} has "
+               f"partitions {sorted(named)}: give one offset for each")
+        raise ConfigError(msg)
+    return {tp: min(max(position[tp.partition], earliest[tp]), end[tp]) for tp in tps}
 
 
 class _ReadPartition(beam.DoFn):
@@ -175,29 +228,37 @@ class _ReadPartition(beam.DoFn):
 
 
 class ReadKafkaRecords(beam.PTransform):
-    """Read :class:`KafkaRecord` s from topics, unbounded unless ``stop_at_end``.
+    """Read :class:`KafkaRecord` s from topics, from ``start`` to ``stop`` (unbounded when ``None``).
 
-    ``start`` is ``"earliest"``, ``"latest"`` or ``"committed"`` (the offsets ``group``
-    committed, earliest where none). With a ``group``, the start offsets are committed for
-    it when the pipeline starts. Partitions are listed at start, one reader each.
+    ``start`` and ``stop`` are positions (:func:`parse_position`); ``start="committed"``
+    reads from the offsets ``group`` committed (earliest where none). An unbounded read
+    with a ``group`` commits its start offsets for it when the pipeline starts; a bounded
+    one leaves the group alone. Partitions are listed at start, one reader each.
     """
 
     def __init__(self, settings: Settings, topics: list[str] | tuple[str, ...], *,
-                 start: str = "earliest", stop_at_end: bool = False, group: str | None = None) -> None:
+                 start: Position = "earliest", stop: Position | None = None,
+                 group: str | None = None) -> None:
         super().__init__()
         if isinstance(topics, str):
             msg = f"topics must be a list, got a string {topics!r}"
             raise TypeError(msg)
-        if start not in ("earliest", "latest", "committed"):
-            msg = f"start must be 'earliest', 'latest' or 'committed', got {start!r}"
+        if isinstance(start, str) and start not in START_NAMES:
+            msg = f"start must be one of {', '.join(START_NAMES)}, a time or offsets, got {start!r}"
+            raise ValueError(msg)
+        if isinstance(stop, str) and stop not in STOP_NAMES:
+            msg = f"stop must be 'end', a time or offsets, got {stop!r}"
             raise ValueError(msg)
         if start == "committed" and not group:
             msg = "start='committed' needs the consumer group whose offsets to use"
             raise ValueError(msg)
+        if len(topics) > 1 and (isinstance(start, dict) or isinstance(stop, dict)):
+            msg = "offsets by partition need a single topic"
+            raise ValueError(msg)
         self._settings = settings
         self._topics = tuple(topics)
         self._start = start
-        self._stop_at_end = stop_at_end
+        self._stop = stop
         self._group = group
 
     def expand(self, pbegin):
@@ -205,6 +266,6 @@ class ReadKafkaRecords(beam.PTransform):
             pbegin
             | "Impulse" >> beam.Impulse()
             | "ListPartitions" >> beam.ParDo(
-                _ListPartitions(self._settings, self._topics, self._start, self._stop_at_end, self._group))
+                _ListPartitions(self._settings, self._topics, self._start, self._stop, self._group))
             | "ReadPartitions" >> beam.ParDo(_ReadPartition(self._settings))
         )
