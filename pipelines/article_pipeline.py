@@ -14,6 +14,7 @@ package (on a cluster: ``--extra_package`` with newsmon's sdist, or a container 
 from __future__ import annotations
 
 import argparse
+import os
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -51,6 +52,11 @@ class ArticlePipelineOptions(PipelineOptions):
         parser.add_argument(
             "--consumer_group", default=DEFAULT_CONSUMER_GROUP,
             help="Kafka consumer group whose offsets record what the pipeline has finished")
+        parser.add_argument(
+            "--nlp_processes", type=int, default=None,
+            help="spaCy processes per worker, each using a core and about 400 MiB. Default: one per "
+                 "core on DirectRunner/PrismRunner (one machine), 1 on other runners (Flink and "
+                 "Dataflow already run one SDK worker per core)")
 
 
 def _checked(option: str):
@@ -72,7 +78,7 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
         group=options.consumer_group)
     parsed = records | "ParseArticles" >> ParseArticles()
     indexed = (parsed.articles
-               | "ExtractEntities" >> ExtractEntities()
+               | "ExtractEntities" >> ExtractEntities(processes=nlp_processes(pipeline.options))
                | "TagTopics" >> TagTopics()
                | "MatchWatchlist" >> MatchWatchlist(settings)
                | "WriteAlerts" >> WriteAlerts(settings)
@@ -85,6 +91,15 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
              | "AllFinished" >> beam.Flatten()
              | "CommitOffsets" >> CommitOffsets(settings, options.consumer_group))
     return indexed.indexed
+
+
+def nlp_processes(options: PipelineOptions) -> int:
+    """How many spaCy processes per worker: as asked, else one per core when the runner is local."""
+    asked = options.view_as(ArticlePipelineOptions).nlp_processes
+    if asked is not None:
+        return asked
+    local = options.view_as(StandardOptions).runner in (None, "DirectRunner", "PrismRunner")
+    return (os.cpu_count() or 1) if local else 1
 
 
 def _position(item) -> tuple[str, int, int]:
