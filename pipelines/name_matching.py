@@ -77,7 +77,6 @@ CONFIDENCE = {
 # romanisation of the same spelling key; a generated sound variant or a table given name;
 # one letter off every known spelling (a given name; or a surname, after the full given name).
 SPELLING = {"exact": 1.0, "romanisation": 0.97, "variant": 0.93, "near": 0.88}
-SHARED_SURNAME_FACTOR = 0.75  # a surname alone that several watched names share
 EXTRA_NAME_FACTOR = 0.98  # per middle name or initial the entry does not have
 
 MAX_FORMS = 300  # name_forms(): spelled-out forms of one name
@@ -1365,6 +1364,8 @@ class WatchMatcher:
             kind, spelling = read
             if offset > 0 and kind == "initials" and _foreign_given(article, run[offset - 1], pattern):
                 return None  # another person's given name: "Lyndon B. Johnson" is not Boris Johnson
+            if kind == "initials" and _initial_of_another(article, sequence[0], word, pattern):
+                return None  # "Yuliia Bahdanenko ... Y. Bahdanenko" is Yuliia, not a watched Yury
             if near and (kind != "full" or spelling < SPELLING["variant"]):
                 return None
             spelling = min(spelling, surname_spelling)
@@ -1434,22 +1435,21 @@ class WatchMatcher:
         if any(_foreign_given(article, given, pattern, strict=True)
                for given in article.given_before(word.key)):
             return None  # "Oleg Navalny ... Navalny said": the surname of another person named in full
-        shared = self._shared.get(word.key, 1)
-        factor = spelling * (SHARED_SURNAME_FACTOR if shared > 1 else 1.0)
-        note = f", a surname {shared} watched names share" if shared > 1 else ""
+        if word.key in self._shared:
+            return None  # a surname alone that several watched people bear: which of them is unknowable
         # a common word, or a generated sound variant, needs a person reading of the word itself
         # ("Bush fires", "Lasik clinics" are tagged PERSON too)
         plain = not false_friend and spelling >= SPELLING["romanisation"]
         if tagged_person and not other_type and (person_reading or plain):
-            return _Hit(pattern.entry, "person_surname", factor, start, end,
-                        f"surname of {written} alone, tagged as a person{_spelling_note(spelling)}{note}")
+            return _Hit(pattern.entry, "person_surname", spelling, start, end,
+                        f"surname of {written} alone, tagged as a person{_spelling_note(spelling)}")
         # a distinctive surname alone counts as the analyst wrote it (or another romanisation
         # of that), not as a generated sound variant: those need a person reading
         proper = token is None or token.pos == "PROPN"
         if (pattern.slavic and not false_friend and len(word.folded) >= 5 and proper
                 and spelling >= SPELLING["romanisation"]):
-            return _Hit(pattern.entry, "distinctive_surname", factor, start, end,
-                        f"distinctive surname of {written} alone{_spelling_note(spelling)}{note}")
+            return _Hit(pattern.entry, "distinctive_surname", spelling, start, end,
+                        f"distinctive surname of {written} alone{_spelling_note(spelling)}")
         return None
 
     def _entity_hits(self, article: _Article, named: set[int], passes: Any) -> list[_Hit]:
@@ -1466,8 +1466,8 @@ class WatchMatcher:
                 if pattern.entry in named or not pattern.given or not passes(pattern.entry):
                     continue
                 read = _read_given(_name_sequence(canonical[:-1]), pattern.given)
-                if read is None:
-                    continue
+                if read is None or read[0] == "initials":
+                    continue  # initials are read (and checked against the article) by the text scan
                 mention = entity.mentions[0]
                 named.add(pattern.entry)
                 hits.append(_Hit(pattern.entry, "surname_after_full", read[1], mention.start, mention.end,
@@ -1549,6 +1549,28 @@ def _foreign_given(article: _Article, word: _TextWord, pattern: _Pattern, *, str
     return token is not None and token.ent_type == "PERSON"
 
 
+def _initial_of_another(article: _Article, initial: _TextWord, surname: _TextWord, pattern: _Pattern) -> bool:
+    """Whether the article names in full another person of this surname whose given name
+    has this initial: after "Yuliia Bahdanenko", "Y. Bahdanenko" is her, as the press writes
+    (and after "María González Muñoz", "M. Muñoz").
+    """
+    letter = fold(initial.text)[:1]
+    for word in article.words:
+        if word.key != surname.key or word is surname:
+            continue
+        j = word.index - 1
+        while j >= 0 and word.index - j <= MAX_RUN and article.words[j].text[:1].isupper() \
+                and _adjacent(article.text, article.words[j], article.words[j + 1]):
+            given = article.words[j]
+            given.folded = given.folded or fold(given.text)
+            given.key = given.key or spelling_key(given.folded)
+            if not given.initial and given.folded[:1] == letter \
+                    and _foreign_given(article, given, pattern, strict=True):
+                return True
+            j -= 1
+    return False
+
+
 def _later_given(word: _TextWord, pattern: _Pattern) -> bool:
     """Whether ``word`` is one of the entry's given names after the first (or its initial)."""
     return any(_given_spelling(word.folded, word.key, part) is not None
@@ -1590,7 +1612,7 @@ def _read_given(sequence: Sequence[_TextWord], given: Sequence[_Word]) -> tuple[
     given names or initials of the entry, in order, or up to two middle names or initials
     the entry does not list ("Donald J. Trump"). When the entry lists a middle name or initial
     of its own, an initial it does not list is another person's ("George H. W. Bush" is not
-    George W. Bush).
+    George W. Bush), and so is a name written where the entry's own would stand.
     """
     if not given or not sequence:
         return None
@@ -1618,4 +1640,6 @@ def _read_given(sequence: Sequence[_TextWord], given: Sequence[_Word]) -> tuple[
             extras += 1
             if extras > 2 or (word.initial and len(given) > 1):
                 return None
+    if extras and position < len(given):
+        return None  # a name where the entry has another: "María González Muñoz" is not María Ortiz Muñoz
     return kind, spelling

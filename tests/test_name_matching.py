@@ -320,7 +320,8 @@ def test_a_surname_alone_belongs_to_another_person_named_in_full(analyse):
     assert m.match(text, (), ()) == []
     assert m.match(*analyse(text)) == []
     alone = "Drozdovich told the court he was innocent."
-    assert names_of(m.match(alone, (), ())) == {"Ivan Drozdovich", "Pavel Drozdovich"}
+    assert names_of(matcher("Ivan Drozdovich").match(alone, (), ())) == {"Ivan Drozdovich"}
+    assert m.match(alone, (), ()) == []  # which of the two watched Drozdoviches? neither for sure
     # the entry's own full name still makes the surname its own
     text = "Ivan Drozdovich and his cousin Yevgeny Drozdovich were detained. Drozdovich said he was innocent."
     assert names_of(m.match(*analyse(text))) == {"Ivan Drozdovich"}
