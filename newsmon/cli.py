@@ -6,6 +6,7 @@ import argparse
 import atexit
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import sys
@@ -221,8 +222,11 @@ def _exit_now(code: int) -> NoReturn:
 
     The in-process SDK worker's gRPC threads are still alive at exit, and tearing modules
     down under them crashes CPython now and then (exit status 139 after a clean run).
-    Exit handlers still run first: Beam stops its local Prism server in one.
+    Exit handlers still run first: Beam stops its local Prism server in one. The spaCy
+    processes are stopped before them (multiprocessing's handler would wait for them).
     """
+    for child in multiprocessing.active_children():  # spaCy processes wait for work until told
+        child.terminate()
     atexit._run_exitfuncs()  # what a normal exit runs, before the crash-prone part
     sys.stdout.flush()
     sys.stderr.flush()

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import signal
 import threading
+import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -56,7 +58,15 @@ _CHILD: dict[str, Analyser] = {}  # the analyser of a pool's child process (set 
 
 def _start_child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the worker, which shuts the pool down
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _CHILD["analyser"] = Analyser()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this child when the worker that spawned it is gone (killed, say, with no clean-up)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _child_analyse(texts: list[str]) -> list[Analysis]:
