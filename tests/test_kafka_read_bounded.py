@@ -1,5 +1,6 @@
 """Bounded Kafka reads (backfills): from/to offsets, from/to times, committed→end, on real Kafka."""
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -15,7 +16,9 @@ from newsmon.errors import ConfigError
 from newsmon.pipelines.article_pipeline import ArticlePipelineOptions, pipeline_options
 from newsmon.pipelines.kafka_read import ReadKafkaRecords, _resolve, parse_position
 
-BASE_MS = 1_700_000_000_000  # message timestamps: BASE_MS + i minutes
+# Message timestamps: BASE_MS + i minutes. Recent ones: Kafka deletes messages stamped
+# longer ago than the topic's retention (7 days), whenever its retention check runs.
+BASE_MS = (int(time.time()) // 60 - 60) * 60_000
 
 
 @pytest.fixture
@@ -25,10 +28,10 @@ def two_partitions(kafka):
     ensure_topics(kafka, [name], partitions=2)
     producer = make_producer(kafka)
     for i in range(5):
-        for partition in (0, 1):
-            producer.send(name, f"p{partition}-{i}".encode(), partition=partition,
-                          timestamp_ms=BASE_MS + i * 60_000)
-    producer.flush(30)
+        for partition in (0, 1):  # one at a time and acknowledged: offset i holds message i
+            sent = producer.send(name, f"p{partition}-{i}".encode(), partition=partition,
+                                 timestamp_ms=BASE_MS + i * 60_000).get(30)
+            assert (sent.partition, sent.offset) == (partition, i)
     producer.close()
     yield name
     admin = make_admin(kafka)
