@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 from pipeline_throughput import PEOPLE, messages  # noqa: E402
 
 from newsmon.connectors.alert_delivery import run_delivery  # noqa: E402
-from newsmon.connectors.elasticsearch import make_client  # noqa: E402
+from newsmon.connectors.elasticsearch import drop_index, make_client  # noqa: E402
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer  # noqa: E402
 from newsmon.connectors.notifiers import parse_config  # noqa: E402
 from newsmon.connectors.watchlist_store import WatchlistStore  # noqa: E402
@@ -127,8 +127,7 @@ def main() -> None:
         delivery.join(30)
         webhook.close()
         for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
-            es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
-            es.options(ignore_status=404).indices.delete_index_template(name=alias)
+            drop_index(es, alias)
         admin = make_admin(settings)
         admin.delete_topics(topics)
         admin.close()

@@ -24,7 +24,7 @@ import uuid
 from datetime import UTC, datetime
 
 from newsmon.connectors.article import Article, article_id
-from newsmon.connectors.elasticsearch import make_client
+from newsmon.connectors.elasticsearch import drop_index, make_client
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer
 from newsmon.pipelines import article_pipeline
 from newsmon.pipelines.analysis import article_text
@@ -180,8 +180,7 @@ def main() -> None:
               f"p50 {p50:.2f}s, p95 {p95:.2f}s (goal p95 < 2s)")
     finally:
         cancel_quietly(result)
-        es.indices.delete(index=f"{settings.es_index_articles}-v1", ignore_unavailable=True)
-        es.options(ignore_status=404).indices.delete_index_template(name=settings.es_index_articles)
+        drop_index(es, settings.es_index_articles)
         admin = make_admin(settings)
         admin.delete_topics([settings.topic_articles, settings.topic_deadletter])
         admin.close()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 
 from pipeline_throughput import PEOPLE, messages  # noqa: E402
 
-from newsmon.connectors.elasticsearch import bulk_index, make_client, setup_index  # noqa: E402
+from newsmon.connectors.elasticsearch import bulk_index, drop_index, make_client, setup_index  # noqa: E402
 from newsmon.connectors.search import SearchRequest, build_search  # noqa: E402
 from newsmon.pipelines.analysis import article_text, sentences_of  # noqa: E402
 from newsmon.pipelines.entities import Gazetteer, extract_entities  # noqa: E402
@@ -134,8 +134,7 @@ def main() -> None:
         print(f"person filter, newest first:             {percentiles(person)}   "
               f"p95 / match_all p95: {p95(person) / p95(baseline):.1f}")
     finally:
-        es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
-        es.options(ignore_status=404).indices.delete_index_template(name=alias)
+        drop_index(es, alias)
 
 
 if __name__ == "__main__":

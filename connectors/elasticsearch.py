@@ -76,6 +76,14 @@ def setup_index(client: Elasticsearch, template: str, alias: str, version: int =
     return index
 
 
+def drop_index(client: Elasticsearch, alias: str) -> None:
+    """Undo :func:`setup_index`: delete the ``<alias>-v*`` indices behind ``alias`` and its template."""
+    for index in client.options(ignore_status=404).indices.get_alias(name=alias).body:
+        if isinstance(index, str) and index.startswith(f"{alias}-v"):
+            client.indices.delete(index=index, ignore_unavailable=True)
+    client.options(ignore_status=404).indices.delete_index_template(name=alias)
+
+
 def _closed(exc: TransportError) -> bool:
     """The client itself was closed (its worker is shutting down): waiting cannot help."""
     return "Pool is closed" in str(exc)

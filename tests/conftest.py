@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from newsmon.connectors.elasticsearch import check_elasticsearch, make_client
+from newsmon.connectors.elasticsearch import check_elasticsearch, drop_index, make_client
 from newsmon.connectors.kafka import check_kafka, ensure_topics, make_admin
 from newsmon.errors import ServiceUnavailableError
 from newsmon.settings import Settings
@@ -115,10 +115,7 @@ def aliases(es):
     names = {kind: f"test-{kind}-{suffix}" for kind in ("articles", "alerts", "watchlist")}
     yield names
     for alias in names.values():
-        for index in es.options(ignore_status=404).indices.get_alias(name=alias).body:
-            if isinstance(index, str) and index.startswith(alias):
-                es.indices.delete(index=index, ignore_unavailable=True)
-        es.options(ignore_status=404).indices.delete_index_template(name=alias)
+        drop_index(es, alias)
 
 
 @pytest.fixture(scope="session")

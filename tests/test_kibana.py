@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import urllib3
 
-from newsmon.connectors.elasticsearch import setup_index
+from newsmon.connectors.elasticsearch import drop_index, setup_index
 from newsmon.connectors.kibana import (
     KibanaError,
     KibanaImportError,
@@ -187,8 +187,7 @@ def es_mappings(es):
                for name, alias in aliases.items()}
     finally:
         for alias in aliases.values():
-            es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
-            es.options(ignore_status=404).indices.delete_index_template(name=alias)
+            drop_index(es, alias)
 
 
 def test_fields_fit_the_mappings_in_elasticsearch(objects, es_mappings, template_mappings):

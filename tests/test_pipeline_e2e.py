@@ -17,6 +17,7 @@ import pytest
 from kafka import TopicPartition
 
 from newsmon.connectors.article import Article, article_id
+from newsmon.connectors.elasticsearch import drop_index
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer, make_producer
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy.elasticsearch_service import ElasticsearchService
@@ -59,8 +60,7 @@ def isolated(kafka, es):
     ensure_topics(settings, topics, partitions=1)
     yield settings
     for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
-        es.indices.delete(index=f"{alias}-v1", ignore_unavailable=True)
-        es.options(ignore_status=404).indices.delete_index_template(name=alias)
+        drop_index(es, alias)
     admin = make_admin(settings)
     admin.delete_topics(topics)
     admin.close()
