@@ -31,7 +31,7 @@ class Request:
     path: str
     headers: dict[str, str]
     status: int
-    finished_at: float
+    answered_at: float
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -52,9 +52,10 @@ class FeedServer:
 
             def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
                 route = server.routes.get(self.path)
-                status = self._answer(route) if route else self._send(404, b"not found", {})
-                with server._lock:
-                    server.requests.append(Request(self.path, dict(self.headers), status, time.monotonic()))
+                if route:
+                    self._answer(route)
+                else:
+                    self._send(404, b"not found", {})
 
             def _answer(self, route: Route) -> int:
                 time.sleep(route.delay)
@@ -75,6 +76,9 @@ class FeedServer:
 
             def _send(self, status: int, body: bytes, headers: dict[str, str],
                       trickle: float | None = None, declare_length: bool = True) -> int:
+                # noted before the client can read the answer, so a test that has it sees the request
+                with server._lock:
+                    server.requests.append(Request(self.path, dict(self.headers), status, time.monotonic()))
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
