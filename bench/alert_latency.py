@@ -38,7 +38,6 @@ from newsmon.pipelines.analysis import article_text  # noqa: E402
 from newsmon.pipelines.name_matching import WatchEntry  # noqa: E402
 from newsmon.pipelines.nlp import load_model  # noqa: E402
 from newsmon.settings import Settings  # noqa: E402
-from newsmon.smoke import cancel_quietly  # noqa: E402
 from tests.webhook_server import WebhookServer  # noqa: E402
 
 GIVEN = ["Anna", "Olga", "Piotr", "Jonas", "Lena", "Marek", "Ivan", "Sofia", "Tomas", "Elena", "Karl",
@@ -122,7 +121,7 @@ def main() -> None:
               f"p50 {p50:.2f}s, p95 {p95:.2f}s (goal p95 < 2s); p95 / spaCy time per article: "
               f"{p95 / ner:.1f}")
     finally:
-        cancel_quietly(result)
+        result.cancel()
         stop.set()
         delivery.join(30)
         webhook.close()

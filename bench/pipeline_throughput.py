@@ -31,7 +31,6 @@ from newsmon.pipelines.analysis import article_text
 from newsmon.pipelines.extract_entities import UNUSED_COMPONENTS
 from newsmon.pipelines.nlp import load_model
 from newsmon.settings import Settings
-from newsmon.smoke import cancel_quietly
 
 PEOPLE = ["Anna Petrova", "Tomas Novak", "Lina Haddad", "Oleksandr Melnyk", "Grace Okafor", "Jonas Berg",
           "Maria Santos", "Dmitri Volkov", "Aisha Rahman", "Pierre Laurent", "Yuki Tanaka", "Ahmed Saleh"]
@@ -179,7 +178,7 @@ def main() -> None:
         print(f"latency produce → searchable at {half:.1f} articles/s ({len(times)}/{len(sample)} found): "
               f"p50 {p50:.2f}s, p95 {p95:.2f}s (goal p95 < 2s)")
     finally:
-        cancel_quietly(result)
+        result.cancel()
         drop_index(es, settings.es_index_articles)
         admin = make_admin(settings)
         admin.delete_topics([settings.topic_articles, settings.topic_deadletter])

@@ -21,7 +21,7 @@ from newsmon.search_commands import add_search_commands
 from newsmon.settings import Settings, add_arguments, from_args
 from newsmon.watch_commands import add_watch_commands
 
-PROGRESS_EVERY_MS = 30_000
+PROGRESS_EVERY_SECONDS = 30.0
 DESCRIPTION = """\
 newsmon watches news feeds as they publish: feed connectors push articles into Kafka,
 an Apache Beam pipeline tags topics and named entities with spaCy, and the results are
@@ -72,6 +72,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, progress, feeds_port=args.feeds_port, follow=args.follow, timeout=args.timeout)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.1 <= value <= 86_400:
+        msg = f"expected seconds between 0.1 and 86400, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
@@ -81,29 +92,30 @@ def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
 
     from newsmon.connectors.kafka import check_kafka, ensure_topics, pipeline_topics
     from newsmon.pipelines import article_pipeline
-    from newsmon.smoke import cancel_quietly, runner_name
 
     check_kafka(settings)
     ensure_topics(settings, pipeline_topics(settings))
     options = article_pipeline.pipeline_options(args.beam_args)
     bounded = options.view_as(article_pipeline.ArticlePipelineOptions).stop is not None
-    result = article_pipeline.run(settings, args.beam_args)
-    progress(f"pipeline running on {runner_name(result)}: Kafka {settings.topic_articles} → "
+    running = article_pipeline.run(settings, args.beam_args)
+    progress(f"pipeline running on {running.runner}: Kafka {settings.topic_articles} → "
              f"Elasticsearch {settings.es_index_articles}" + ("" if bounded else "; Ctrl-C stops it"))
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it like Ctrl-C
     try:
-        while not PipelineState.is_terminal(result.wait_until_finish(duration=PROGRESS_EVERY_MS)):
-            counts = article_pipeline.counters(result)
+        while not running.wait(args.progress_every):
+            counts = running.counters()
             progress("pipeline: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no counts yet"))
     except KeyboardInterrupt:
         progress("stopping the pipeline")
-        cancel_quietly(result)  # the local job service goes with it: no state or counters to ask for
+        running.cancel()  # the local job service goes with it: no state or counters to ask for
         print("pipeline stopped; it resumes from the committed offsets when started again")
         return 0
-    print(f"pipeline {result.state}")
-    for name, value in article_pipeline.counters(result).items():
+    if running.error is not None:
+        print(f"newsmon: error: the pipeline failed: {running.error}", file=sys.stderr)
+    print(f"pipeline {running.state}")
+    for name, value in running.counters().items():
         print(f"  {name:<32} {value}")
-    return 0 if result.state == PipelineState.DONE else 1
+    return 0 if running.state == PipelineState.DONE else 1
 
 
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
@@ -172,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "Dataflow options; and newsmon's own: --start committed|earliest|latest|TIME|P=O,..., "
                        "--consumer_group NAME, --stop end|TIME|P=O,... (a backfill that ends by itself)")
     pipeline.add_argument("action", choices=("run",), help="run: start it and wait (Ctrl-C stops it)")
+    pipeline.add_argument("--progress-every", type=_seconds, default=PROGRESS_EVERY_SECONDS,
+                          metavar="SECONDS",
+                          help="seconds between progress reports (counters per step; default 30)")
 
     about = "the watch list: people whose naming in a story raises an alert (stored in Elasticsearch)"
     watch = commands.add_parser("watch", help=about, description=about)

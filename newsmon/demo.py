@@ -37,7 +37,7 @@ from newsmon.errors import NewsmonError
 from newsmon.pipelines import article_pipeline
 from newsmon.pipelines.name_matching import load_watchlist_file
 from newsmon.settings import Settings
-from newsmon.smoke import SEED_ARTICLE, cancel_quietly, runner_name
+from newsmon.smoke import SEED_ARTICLE
 
 SEEDS = resources.files("newsmon.seeds")
 FEEDS = {"baltic-wire": ("Baltic Wire", "rss"), "europe-desk": ("Europe Desk", "atom")}
@@ -185,7 +185,7 @@ def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port:
 
     expected = expected_articles(base)
     result = article_pipeline.run(settings, [])
-    progress(f"pipeline running on {runner_name(result)}; waiting until the {len(expected)} demo stories "
+    progress(f"pipeline running on {result.runner}; waiting until the {len(expected)} demo stories "
              "are indexed")
     try:
         _wait(lambda: _indexed(es, settings, expected) == len(expected), timeout,
@@ -196,7 +196,7 @@ def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port:
             progress("following the feeds and the pipeline; Ctrl-C stops (services keep running)")
             _follow(settings, store, progress)
     finally:
-        cancel_quietly(result)
+        result.cancel()
         server.shutdown()
     print(f"\nDone in {time.monotonic() - started:.0f}s. The services keep running:\n"
           f"  search:  .venv/bin/newsmon search --topic prisoner_release --person \"Ihar Losik\"\n"

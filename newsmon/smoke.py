@@ -7,11 +7,8 @@ The topic and index are removed afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
-import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,7 +16,6 @@ from importlib import resources
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.runners.runner import PipelineResult
 
 from newsmon.connectors.elasticsearch import check_elasticsearch, make_client
 from newsmon.connectors.kafka import check_kafka, ensure_topics, make_admin, make_producer
@@ -27,6 +23,7 @@ from newsmon.deploy.local_service import Progress
 from newsmon.errors import NewsmonError
 from newsmon.pipelines.index_documents import IndexDocuments
 from newsmon.pipelines.kafka_read import ReadKafkaRecords
+from newsmon.pipelines.running import RunningPipeline
 from newsmon.settings import Settings
 
 SEED_ARTICLE = "000_4d60d75d12f4f40c.txt"
@@ -44,39 +41,6 @@ def seed_document() -> dict[str, str]:
     text = (resources.files("newsmon.seeds") / SEED_ARTICLE).read_text(encoding="utf-8")
     title = text.split(". ", 1)[0].split(": ", 1)[-1]
     return {"id": hashlib.sha256(text.encode()).hexdigest()[:20], "title": title, "text": text}
-
-
-def runner_name(result: PipelineResult) -> str:
-    """Which runner DirectRunner picked: Prism answers through the portable runner."""
-    if type(result).__module__.endswith("portable_runner"):
-        return "DirectRunner on Prism"
-    return f"{type(result).__module__} (not Prism)"
-
-
-def cancel_quietly(result: PipelineResult, wait_seconds: float = 10.0, settle_seconds: float = 2.0) -> None:
-    """Cancel a streaming job without its shutdown noise.
-
-    Its workers and Prism report the interrupted bundles as errors, in Beam's logs and as
-    tracebacks printed straight to stderr by the in-process SDK worker threads; that is
-    expected here, so both are muted until the job has ended and its threads settled.
-    """
-    # Beam's loggers, and the one it relays Prism's output through (PrismJobServer, at INFO)
-    beam_logs = [logging.getLogger(name) for name in {"apache_beam", *logging.root.manager.loggerDict}
-                 if name.split(".")[0] == "apache_beam" or name.endswith("JobServer")]
-    levels = [log.level for log in beam_logs]
-    for log in beam_logs:
-        log.setLevel(logging.CRITICAL)
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            try:
-                result.cancel()
-                result.wait_until_finish(duration=int(wait_seconds * 1000))
-            except Exception:  # noqa: BLE001 - a cancelled job reports itself as failed on some runners
-                pass
-            time.sleep(settle_seconds)  # let worker threads finish reporting the interrupted bundles
-    finally:
-        for log, level in zip(beam_logs, levels, strict=True):
-            log.setLevel(level)
 
 
 def _decode(record) -> dict:
@@ -107,8 +71,8 @@ def run_smoke(settings: Settings, progress: Progress, timeout: float = 180.0) ->
              | "Decode" >> beam.Map(_decode)
              | "Index" >> IndexDocuments(settings, index))
         started = time.monotonic()
-        result = pipeline.run()
-        runner = runner_name(result)
+        result = RunningPipeline(pipeline.run())
+        runner = result.runner
         progress(f"smoke: streaming pipeline started ({runner}); waiting for the article in {index}")
         while time.monotonic() - started < timeout:
             if es.indices.exists(index=index):
@@ -122,7 +86,7 @@ def run_smoke(settings: Settings, progress: Progress, timeout: float = 180.0) ->
         raise NewsmonError(msg)
     finally:
         if result is not None:
-            cancel_quietly(result)
+            result.cancel()
         es.indices.delete(index=index, ignore_unavailable=True)
         admin = make_admin(settings)
         admin.delete_topics([topic])

@@ -18,7 +18,6 @@ import os
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from apache_beam.runners.runner import PipelineResult
 
 from newsmon.errors import ConfigError
 from newsmon.pipelines.commit_offsets import CommitOffsets
@@ -28,6 +27,7 @@ from newsmon.pipelines.index_articles import IndexArticles
 from newsmon.pipelines.kafka_read import ReadKafkaRecords, parse_position
 from newsmon.pipelines.match_watchlist import MatchWatchlist
 from newsmon.pipelines.parse_articles import ParseArticles
+from newsmon.pipelines.running import RunningPipeline
 from newsmon.pipelines.tag_topics import TagTopics
 from newsmon.pipelines.write_alerts import WriteAlerts
 from newsmon.settings import Settings
@@ -117,24 +117,9 @@ def pipeline_options(argv: list[str]) -> PipelineOptions:
     return options
 
 
-def run(settings: Settings, argv: list[str]) -> PipelineResult:
-    """Start the pipeline and return at once (``wait_until_finish`` or ``cancel`` on the result)."""
+def run(settings: Settings, argv: list[str]) -> RunningPipeline:
+    """Start the pipeline and return at once (``wait``, ``counters`` or ``cancel`` on the result)."""
     options = pipeline_options(argv)
     pipeline = beam.Pipeline(options=options)
     build(pipeline, settings, options.view_as(ArticlePipelineOptions))
-    return pipeline.run()
-
-
-def counters(result: PipelineResult) -> dict[str, int]:
-    """The steps' counters (articles parsed, indexed, dead-lettered...), where the runner reports them."""
-    try:
-        found = result.metrics().query()["counters"]
-    except Exception:  # noqa: BLE001 - a runner that keeps no metrics: nothing to show
-        return {}
-    totals: dict[str, int] = {}
-    for counter in found:
-        if counter.key.metric.namespace.startswith("beam"):
-            continue  # the runner's own bookkeeping
-        name = f"{counter.key.metric.namespace}.{counter.key.metric.name}"
-        totals[name] = totals.get(name, 0) + (counter.committed or counter.attempted or 0)
-    return dict(sorted(totals.items()))
+    return RunningPipeline(pipeline.run())

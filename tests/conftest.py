@@ -131,3 +131,23 @@ def gazetteer():
     from newsmon.pipelines.entities import Gazetteer
 
     return Gazetteer.load()
+
+
+@pytest.fixture
+def isolated(kafka, es):
+    """Settings whose topics, index alias and consumer group belong to this test only."""
+    suffix = uuid.uuid4().hex[:10]
+    settings = dataclasses.replace(kafka, topic_articles=f"test.articles.{suffix}",
+                                   topic_deadletter=f"test.deadletter.{suffix}",
+                                   topic_alerts=f"test.alerts.{suffix}",
+                                   es_index_articles=f"test-articles-{suffix}",
+                                   es_index_alerts=f"test-alerts-{suffix}",
+                                   es_index_watchlist=f"test-watchlist-{suffix}")
+    topics = [settings.topic_articles, settings.topic_deadletter, settings.topic_alerts]
+    ensure_topics(settings, topics, partitions=1)
+    yield settings
+    for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
+        drop_index(es, alias)
+    admin = make_admin(settings)
+    admin.delete_topics(topics)
+    admin.close()

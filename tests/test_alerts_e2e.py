@@ -24,7 +24,6 @@ from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.demo import SEEDS, serve_demo_feeds
 from newsmon.pipelines import article_pipeline, match_watchlist
 from newsmon.pipelines.name_matching import WatchEntry
-from newsmon.smoke import cancel_quietly
 from tests.smtp_server import SMTPServer
 from tests.test_pipeline_e2e import isolated, message, wait_for  # noqa: F401 - isolated is a fixture
 from tests.webhook_server import WebhookServer
@@ -102,14 +101,14 @@ def test_a_watched_person_is_alerted_once_on_every_channel(isolated, es, tmp_pat
         wait_for(lambda: finished(settings, group), "the pipeline to commit its offsets", 60)
     finally:
         if result is not None:
-            cancel_quietly(result)
+            result.cancel()
 
     # Restart and replay the whole topic: no second alert anywhere.
     replay = article_pipeline.run(settings, ["--start", "earliest", "--consumer_group", group])
     try:
         wait_for(lambda: finished(settings, group), "the replay to finish", 180)
     finally:
-        cancel_quietly(replay)
+        replay.cancel()
     time.sleep(3)  # give a wrongly repeated alert time to travel
     stop.set()
     delivery.join(30)

@@ -6,7 +6,6 @@ loses nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 import uuid
@@ -17,13 +16,11 @@ import pytest
 from kafka import TopicPartition
 
 from newsmon.connectors.article import Article, article_id
-from newsmon.connectors.elasticsearch import drop_index
-from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer, make_producer
+from newsmon.connectors.kafka import make_consumer, make_producer
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy.elasticsearch_service import ElasticsearchService
 from newsmon.pipelines import article_pipeline
 from newsmon.pipelines.name_matching import load_watchlist_file
-from newsmon.smoke import cancel_quietly
 
 SEED = (resources.files("newsmon.seeds") / "000_4d60d75d12f4f40c.txt").read_text(encoding="utf-8")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -44,26 +41,6 @@ def message(url: str, title: str, content: str) -> dict:
 
 SEED_MESSAGE = message("https://wire.example.com/belarus-frees-52",
                        "Belarus frees 52 prisoners after Trump appeal", SEED)
-
-
-@pytest.fixture
-def isolated(kafka, es):
-    """Settings whose topics, index alias and consumer group belong to this test only."""
-    suffix = uuid.uuid4().hex[:10]
-    settings = dataclasses.replace(kafka, topic_articles=f"test.articles.{suffix}",
-                                   topic_deadletter=f"test.deadletter.{suffix}",
-                                   topic_alerts=f"test.alerts.{suffix}",
-                                   es_index_articles=f"test-articles-{suffix}",
-                                   es_index_alerts=f"test-alerts-{suffix}",
-                                   es_index_watchlist=f"test-watchlist-{suffix}")
-    topics = [settings.topic_articles, settings.topic_deadletter, settings.topic_alerts]
-    ensure_topics(settings, topics, partitions=1)
-    yield settings
-    for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
-        drop_index(es, alias)
-    admin = make_admin(settings)
-    admin.delete_topics(topics)
-    admin.close()
 
 
 def produce(settings, *values: bytes | dict) -> None:
@@ -139,7 +116,7 @@ def test_seed_article_streams_to_a_searchable_story(isolated, es):
         consumer.close()
         assert sorted(a["alert_id"] for a in sent) == sorted(a["alert_id"] for a in alerts)
     finally:
-        cancel_quietly(result)
+        result.cancel()
 
 
 def test_an_elasticsearch_outage_mid_stream_loses_nothing(isolated, es, settings):
@@ -161,4 +138,4 @@ def test_an_elasticsearch_outage_mid_stream_loses_nothing(isolated, es, settings
         everything = {"match_all": {}}
         wait_for(lambda: len(search(es, isolated, everything)) == 4, "four articles after the outage", 180)
     finally:
-        cancel_quietly(result)
+        result.cancel()

@@ -8,7 +8,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer, make_producer
 from newsmon.pipelines.kafka_read import ReadKafkaRecords
-from newsmon.smoke import cancel_quietly, runner_name
+from newsmon.pipelines.running import RunningPipeline
 
 
 class _Forward(beam.DoFn):
@@ -41,9 +41,9 @@ def test_unbounded_kafka_read_streams_on_prism(kafka, topic):
     _ = (pipeline
          | "Read" >> ReadKafkaRecords(kafka, [topic])
          | "Forward" >> beam.ParDo(_Forward(kafka, out_topic)))
-    result = pipeline.run()
+    result = RunningPipeline(pipeline.run())
     try:
-        assert runner_name(result) == "DirectRunner on Prism"
+        assert result.runner == "DirectRunner on Prism"
         # Messages produced while the job runs arrive too: the read is unbounded.
         time.sleep(2)
         for i in range(3):
@@ -60,7 +60,7 @@ def test_unbounded_kafka_read_streams_on_prism(kafka, topic):
                     seen[payload["offset"]] = payload["value"]
         consumer.close()
     finally:
-        cancel_quietly(result)
+        result.cancel()
         producer.close()
         admin = make_admin(kafka)
         admin.delete_topics([out_topic])
