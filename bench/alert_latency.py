@@ -28,15 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 
 from pipeline_throughput import PEOPLE, messages  # noqa: E402
 
+from newsmon.analysis.name_matching import WatchEntry  # noqa: E402
+from newsmon.analysis.nlp import load_model  # noqa: E402
+from newsmon.analysis.text import article_text  # noqa: E402
 from newsmon.connectors.alert_delivery import run_delivery  # noqa: E402
 from newsmon.connectors.elasticsearch import drop_index, make_client  # noqa: E402
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer  # noqa: E402
 from newsmon.connectors.notifiers import parse_config  # noqa: E402
 from newsmon.connectors.watchlist_store import WatchlistStore  # noqa: E402
 from newsmon.pipelines import article_pipeline  # noqa: E402
-from newsmon.pipelines.analysis import article_text  # noqa: E402
-from newsmon.pipelines.name_matching import WatchEntry  # noqa: E402
-from newsmon.pipelines.nlp import load_model  # noqa: E402
 from newsmon.settings import Settings  # noqa: E402
 from tests.webhook_server import WebhookServer  # noqa: E402
 

@@ -23,13 +23,14 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from newsmon.connectors.article import Article, article_id
+from newsmon.analysis.messages import Article
+from newsmon.analysis.nlp import load_model
+from newsmon.analysis.text import article_text
+from newsmon.connectors.article import article_id
 from newsmon.connectors.elasticsearch import drop_index, make_client
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer
 from newsmon.pipelines import article_pipeline
-from newsmon.pipelines.analysis import article_text
 from newsmon.pipelines.extract_entities import UNUSED_COMPONENTS
-from newsmon.pipelines.nlp import load_model
 from newsmon.settings import Settings
 
 PEOPLE = ["Anna Petrova", "Tomas Novak", "Lina Haddad", "Oleksandr Melnyk", "Grace Okafor", "Jonas Berg",

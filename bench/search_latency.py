@@ -27,15 +27,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 
 from pipeline_throughput import PEOPLE, messages  # noqa: E402
 
+from newsmon.analysis.entities import Gazetteer, extract_entities  # noqa: E402
+from newsmon.analysis.messages import (
+    AnalysedArticle,  # noqa: E402
+    KafkaRecord,  # noqa: E402
+)
+from newsmon.analysis.nlp import load_model  # noqa: E402
+from newsmon.analysis.text import article_text, sentences_of  # noqa: E402
+from newsmon.analysis.topics import TopicRules, tag_topics  # noqa: E402
 from newsmon.connectors.elasticsearch import bulk_index, drop_index, make_client, setup_index  # noqa: E402
 from newsmon.connectors.search import SearchRequest, build_search  # noqa: E402
-from newsmon.pipelines.analysis import article_text, sentences_of  # noqa: E402
-from newsmon.pipelines.entities import Gazetteer, extract_entities  # noqa: E402
 from newsmon.pipelines.index_articles import article_document  # noqa: E402
-from newsmon.pipelines.kafka_read import KafkaRecord  # noqa: E402
-from newsmon.pipelines.messages import AnalysedArticle  # noqa: E402
-from newsmon.pipelines.nlp import load_model  # noqa: E402
-from newsmon.pipelines.topics import TopicRules, tag_topics  # noqa: E402
 from newsmon.settings import Settings  # noqa: E402
 
 SOURCES = ["Baltic Wire", "Europe Desk", "Global Agency", "Capital Times", "Daily Courier", "News Today",

@@ -42,11 +42,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from string import Formatter
 
+from newsmon.analysis.entities import Gazetteer, extract_entities
+from newsmon.analysis.name_matching import WatchEntry, WatchMatcher
+from newsmon.analysis.nlp import load_model, model_id
+from newsmon.analysis.text import article_text, sentences_of
 from newsmon.pipelines import name_matching
-from newsmon.pipelines.analysis import article_text, sentences_of
-from newsmon.pipelines.entities import Gazetteer, extract_entities
-from newsmon.pipelines.name_matching import WatchEntry, WatchMatcher
-from newsmon.pipelines.nlp import load_model, model_id
 
 NOW = datetime(2025, 9, 12, 8, 30, tzinfo=UTC)
 GOAL = 0.10  # matching / NER with 100,000 entries

@@ -12,13 +12,13 @@ import hashlib
 import html
 import re
 import time
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-SCHEMA_VERSION = 1
+from newsmon.analysis.messages import Article
+
 # Query parameters that identify a campaign or a click, never the story.
 TRACKING_PARAMETERS = frozenset({
     "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
@@ -154,39 +154,6 @@ def language_tag(value: str | None) -> str | None:
         return None
     tag = value.strip().replace("_", "-").lower()
     return tag if _LANGUAGE.match(tag) else None
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class Article:
-    """One article as sent to Kafka; :meth:`to_message` gives the schema's JSON object."""
-
-    article_id: str
-    url: str | None
-    guid: str | None
-    title: str
-    summary: str | None
-    content: str | None
-    source_name: str
-    feed_url: str
-    published_at: datetime
-    published_at_estimated: bool
-    fetched_at: datetime
-    language: str | None = None
-    authors: tuple[str, ...] = field(default_factory=tuple)
-    categories: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_message(self) -> dict[str, Any]:
-        message = asdict(self)
-        message["schema_version"] = SCHEMA_VERSION
-        message["published_at"] = rfc3339(self.published_at)
-        message["fetched_at"] = rfc3339(self.fetched_at)
-        message["authors"] = list(self.authors)
-        message["categories"] = list(self.categories)
-        return message
 
 
 def _unique(values: list[str | None], *, names: bool = False) -> tuple[str, ...]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from newsmon.connectors.article import canonical_url, rfc3339
+from newsmon.analysis.messages import rfc3339
+from newsmon.connectors.article import canonical_url
 from newsmon.connectors.feed_list import FeedSpec
 from newsmon.errors import ConfigError
 

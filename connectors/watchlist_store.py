@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from elasticsearch import Elasticsearch, helpers
 
+from newsmon.analysis.entities import Entity
+from newsmon.analysis.name_matching import WatchEntry, WatchMatcher, compute_entry_id
+from newsmon.analysis.text import article_text
 from newsmon.connectors.elasticsearch import setup_index
 from newsmon.errors import ConfigError
-from newsmon.pipelines.analysis import article_text
-from newsmon.pipelines.entities import Entity
-from newsmon.pipelines.name_matching import WatchEntry, WatchMatcher, compute_entry_id
 
 TEMPLATE = "news-watchlist"
 

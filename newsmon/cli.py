@@ -125,7 +125,7 @@ def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
-    from newsmon.pipelines.nlp import load_model, model_id
+    from newsmon.analysis.nlp import load_model, model_id
 
     nlp = load_model()
     print(f"{model_id(nlp)} loaded; components: {', '.join(nlp.pipe_names)}")

@@ -24,7 +24,8 @@ from xml.sax.saxutils import escape
 
 import yaml
 
-from newsmon.connectors.article import rfc3339
+from newsmon.analysis.messages import rfc3339
+from newsmon.analysis.name_matching import load_watchlist_file
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.feed_list import read_opml
 from newsmon.connectors.feed_parse import parse_feed
@@ -35,7 +36,6 @@ from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy import services
 from newsmon.errors import NewsmonError
 from newsmon.pipelines import article_pipeline
-from newsmon.pipelines.name_matching import load_watchlist_file
 from newsmon.settings import Settings
 from newsmon.smoke import SEED_ARTICLE
 

@@ -10,17 +10,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsmon.connectors.elasticsearch import make_client
-from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
-from newsmon.console import progress
-from newsmon.moments import parse_moment
-from newsmon.pipelines.name_matching import (
+from newsmon.analysis.name_matching import (
     DEFAULT_LIST,
     WatchEntry,
     dump_watchlist_csv,
     dump_watchlist_yaml,
     load_watchlist_file,
 )
+from newsmon.connectors.elasticsearch import make_client
+from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
+from newsmon.console import progress
+from newsmon.moments import parse_moment
 from newsmon.settings import Settings
 
 

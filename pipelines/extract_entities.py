@@ -28,10 +28,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from newsmon import __version__
-from newsmon.pipelines.analysis import Sentence, article_text, sentences_of
-from newsmon.pipelines.entities import Entity, Gazetteer, extract_entities
-from newsmon.pipelines.messages import AnalysedArticle
-from newsmon.pipelines.nlp import load_model, model_id
+from newsmon.analysis.entities import Entity, Gazetteer, extract_entities
+from newsmon.analysis.messages import AnalysedArticle
+from newsmon.analysis.nlp import load_model, model_id
+from newsmon.analysis.text import Sentence, article_text, sentences_of
 
 MAX_CHARACTERS = 100_000  # beyond this an "article" is a dump; its start is what matters
 UNUSED_COMPONENTS: tuple[str, ...] = ()  # every component of en_core_web_sm is used (senter is off)

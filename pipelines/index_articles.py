@@ -14,9 +14,9 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from newsmon.analysis.entities import index_fields
+from newsmon.analysis.messages import AnalysedArticle, dead_letter
 from newsmon.connectors.elasticsearch import bulk_index, make_client, patiently, setup_index
-from newsmon.pipelines.entities import index_fields
-from newsmon.pipelines.messages import AnalysedArticle, dead_letter
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from newsmon.analysis.messages import KafkaRecord
 from newsmon.connectors.kafka import make_consumer
 from newsmon.errors import ConfigError
 from newsmon.moments import parse_moment
@@ -60,18 +61,6 @@ def parse_position(text: str, option: str = "--start") -> Position:
         msg = (f"{option} takes {', '.join(names)}, PARTITION=OFFSET[,...], a time ago such as 2h or 7d, "
                f"or an ISO time such as 2026-11-20T08:00Z; got {text!r}")
         raise ConfigError(msg) from exc
-
-
-@dataclass(frozen=True)
-class KafkaRecord:
-    """One message as read: where it came from, its key and value bytes, its timestamp."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    timestamp_ms: int
 
 
 @dataclass(frozen=True)

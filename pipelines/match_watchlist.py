@@ -16,11 +16,11 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from elasticsearch import ApiError, TransportError
 
+from newsmon.analysis.alerts import alerts_for
+from newsmon.analysis.messages import AnalysedArticle
+from newsmon.analysis.name_matching import WatchMatcher
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore
-from newsmon.pipelines.alerts import alerts_for
-from newsmon.pipelines.messages import AnalysedArticle
-from newsmon.pipelines.name_matching import WatchMatcher
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)

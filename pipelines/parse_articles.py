@@ -11,8 +11,7 @@ import json
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from newsmon.pipelines.kafka_read import KafkaRecord
-from newsmon.pipelines.messages import AnalysedArticle, dead_letter
+from newsmon.analysis.messages import AnalysedArticle, KafkaRecord, dead_letter
 from newsmon.schemas import problems
 
 DEAD_LETTER = "deadletter"

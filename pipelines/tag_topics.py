@@ -7,8 +7,8 @@ import dataclasses
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from newsmon.pipelines.messages import AnalysedArticle
-from newsmon.pipelines.topics import TopicRules, tag_topics
+from newsmon.analysis.messages import AnalysedArticle
+from newsmon.analysis.topics import TopicRules, tag_topics
 
 
 class _Tag(beam.DoFn):

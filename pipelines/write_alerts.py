@@ -19,9 +19,9 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from elasticsearch import ConflictError
 
+from newsmon.analysis.messages import AnalysedArticle
 from newsmon.connectors.elasticsearch import make_client, patiently, setup_index
 from newsmon.connectors.kafka import make_producer
-from newsmon.pipelines.messages import AnalysedArticle
 from newsmon.schemas import validate
 from newsmon.settings import Settings
 

@@ -121,14 +121,14 @@ def aliases(es):
 @pytest.fixture(scope="session")
 def nlp():
     """The spaCy model as the pipeline loads it, once for the whole session."""
-    from newsmon.pipelines.nlp import load_model
+    from newsmon.analysis.nlp import load_model
 
     return load_model()
 
 
 @pytest.fixture(scope="session")
 def gazetteer():
-    from newsmon.pipelines.entities import Gazetteer
+    from newsmon.analysis.entities import Gazetteer
 
     return Gazetteer.load()
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
-from newsmon.pipelines.alerts import alerts_for
-from newsmon.pipelines.analysis import article_text, sentences_of
-from newsmon.pipelines.entities import Gazetteer, extract_entities
-from newsmon.pipelines.messages import AnalysedArticle
-from newsmon.pipelines.name_matching import WatchMatcher, load_watchlist_file
-from newsmon.pipelines.nlp import load_model
-from newsmon.pipelines.topics import TopicRules, tag_topics
+from newsmon.analysis.alerts import alerts_for
+from newsmon.analysis.entities import Gazetteer, extract_entities
+from newsmon.analysis.messages import AnalysedArticle
+from newsmon.analysis.name_matching import WatchMatcher, load_watchlist_file
+from newsmon.analysis.nlp import load_model
+from newsmon.analysis.text import article_text, sentences_of
+from newsmon.analysis.topics import TopicRules, tag_topics
 from tests.test_pipeline_e2e import SEED_MESSAGE
 from tests.test_pipeline_steps import record
 

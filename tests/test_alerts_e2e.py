@@ -14,6 +14,7 @@ import uuid
 
 from kafka import TopicPartition
 
+from newsmon.analysis.name_matching import WatchEntry
 from newsmon.connectors.alert_delivery import run_delivery
 from newsmon.connectors.feed_list import read_opml
 from newsmon.connectors.feed_poller import FeedPoller
@@ -23,7 +24,6 @@ from newsmon.connectors.notifiers import parse_config
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.demo import SEEDS, serve_demo_feeds
 from newsmon.pipelines import article_pipeline, match_watchlist
-from newsmon.pipelines.name_matching import WatchEntry
 from tests.smtp_server import SMTPServer
 from tests.test_pipeline_e2e import isolated, message, wait_for  # noqa: F401 - isolated is a fixture
 from tests.webhook_server import WebhookServer

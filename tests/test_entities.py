@@ -16,9 +16,7 @@ import pytest
 import spacy
 import yaml
 
-from newsmon.errors import ConfigError
-from newsmon.pipelines.analysis import article_text
-from newsmon.pipelines.entities import (
+from newsmon.analysis.entities import (
     ENTITY_TYPES,
     Entity,
     Gazetteer,
@@ -27,6 +25,8 @@ from newsmon.pipelines.entities import (
     extract_entities,
     index_fields,
 )
+from newsmon.analysis.text import article_text
+from newsmon.errors import ConfigError
 
 SEED_TITLE = "Belarus frees 52 prisoners after Trump appeal"
 SEED_PERSONS = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from newsmon.pipelines.nlp import ModelNotInstalledError, load_model, model_id
+from newsmon.analysis.nlp import ModelNotInstalledError, load_model, model_id
 
 
 def test_installed_model_loads_and_finds_people():

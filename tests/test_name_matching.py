@@ -17,10 +17,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from newsmon.errors import ConfigError
-from newsmon.pipelines.analysis import article_text, sentences_of
-from newsmon.pipelines.entities import extract_entities
-from newsmon.pipelines.name_matching import (
+from newsmon.analysis.entities import extract_entities
+from newsmon.analysis.name_matching import (
     CONFIDENCE,
     MAX_FORMS,
     Match,
@@ -37,6 +35,8 @@ from newsmon.pipelines.name_matching import (
     parse_watchlist_yaml,
     spelling_key,
 )
+from newsmon.analysis.text import article_text, sentences_of
+from newsmon.errors import ConfigError
 from newsmon.schemas import load_schema, problems, validate
 
 SEED_TITLE = "Belarus frees 52 prisoners after Trump appeal"

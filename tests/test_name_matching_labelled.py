@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsmon.pipelines.analysis import sentences_of
-from newsmon.pipelines.entities import Gazetteer, extract_entities
-from newsmon.pipelines.name_matching import Match, WatchEntry, WatchMatcher
-from newsmon.pipelines.nlp import load_model
+from newsmon.analysis.entities import Gazetteer, extract_entities
+from newsmon.analysis.name_matching import Match, WatchEntry, WatchMatcher
+from newsmon.analysis.nlp import load_model
+from newsmon.analysis.text import sentences_of
 
 LABELLED = Path(__file__).parent / "names" / "labelled.yaml"
 CATEGORIES = ("full_name", "transliteration", "diacritics", "possessive", "initials", "surname_after_full",

@@ -15,12 +15,13 @@ from importlib import resources
 import pytest
 from kafka import TopicPartition
 
-from newsmon.connectors.article import Article, article_id
+from newsmon.analysis.messages import Article
+from newsmon.analysis.name_matching import load_watchlist_file
+from newsmon.connectors.article import article_id
 from newsmon.connectors.kafka import make_consumer, make_producer
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy.elasticsearch_service import ElasticsearchService
 from newsmon.pipelines import article_pipeline
-from newsmon.pipelines.name_matching import load_watchlist_file
 
 SEED = (resources.files("newsmon.seeds") / "000_4d60d75d12f4f40c.txt").read_text(encoding="utf-8")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -15,15 +15,13 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from newsmon.connectors.article import Article
+from newsmon.analysis.entities import Entity, Mention
+from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord, dead_letter
 from newsmon.connectors.elasticsearch import setup_index
 from newsmon.connectors.kafka import make_consumer
 from newsmon.pipelines.commit_offsets import advance
 from newsmon.pipelines.dead_letters import WriteDeadLetters
-from newsmon.pipelines.entities import Entity, Mention
 from newsmon.pipelines.index_articles import IndexArticles, article_document
-from newsmon.pipelines.kafka_read import KafkaRecord
-from newsmon.pipelines.messages import AnalysedArticle, dead_letter
 from newsmon.pipelines.parse_articles import ParseArticles, parse_record
 from newsmon.schemas import problems
 

@@ -9,11 +9,11 @@ from apache_beam import CoGroupByKey, Create, Map
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import BeamAssertException, assert_that
 
+from newsmon.analysis.messages import AnalysedArticle
+from newsmon.analysis.name_matching import load_watchlist_file
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.pipelines.extract_entities import ExtractEntities
 from newsmon.pipelines.match_watchlist import MatchWatchlist
-from newsmon.pipelines.messages import AnalysedArticle
-from newsmon.pipelines.name_matching import load_watchlist_file
 from newsmon.pipelines.tag_topics import TagTopics
 from tests.pipeline_outputs import EXAMPLE_WATCHLIST
 from tests.test_pipeline_e2e import SEED_MESSAGE

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from newsmon.analysis.text import Sentence, Token, article_text, sentences_of
+from newsmon.analysis.topics import TopicRules, TopicTag, tag_topics
 from newsmon.errors import ConfigError
-from newsmon.pipelines.analysis import Sentence, Token, article_text, sentences_of
-from newsmon.pipelines.topics import TopicRules, TopicTag, tag_topics
 
 LABELLED = Path(__file__).parent / "topics" / "labelled.yaml"
 SEED_ARTICLE = "000_4d60d75d12f4f40c.txt"

@@ -18,14 +18,14 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from newsmon.analysis.alerts import alert_id
+from newsmon.analysis.name_matching import WatchEntry, load_watchlist_file
 from newsmon.connectors.elasticsearch import bulk_index, make_client, setup_index
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
 from newsmon.errors import ConfigError
 from newsmon.pipelines import match_watchlist
-from newsmon.pipelines.alerts import alert_id
 from newsmon.pipelines.index_articles import article_document
-from newsmon.pipelines.name_matching import WatchEntry, load_watchlist_file
 from newsmon.pipelines.write_alerts import WriteAlerts
 from newsmon.schemas import problems
 from tests.test_pipeline_e2e import SEED_MESSAGE

@@ -602,7 +602,7 @@ def _with_missed(doc: Any, text: str, found: list[_Found], types: dict[str, str]
 def extract_entities(doc: Any, gazetteer: Gazetteer) -> list[Entity]:
     """The PERSON, ORG, GPE and LOC entities of a parsed spaCy ``Doc``, in order of first mention.
 
-    Offsets refer to ``doc.text`` (for an article, :func:`newsmon.pipelines.analysis.article_text`).
+    Offsets refer to ``doc.text`` (for an article, :func:`newsmon.analysis.text.article_text`).
     """
     text = doc.text  # spaCy joins every token again on each access
     found = [mention for ent in doc.ents if (mention := _from_model(ent, gazetteer, text)) is not None]

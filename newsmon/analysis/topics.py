@@ -8,7 +8,7 @@ or anywhere in the sentence), with guards that veto a match (negation, refusal) 
 others, speculation). Reading lemmas and dependencies rather than bare keywords is what
 keeps "released a statement" and "sanctions imposed" out.
 
-Pure code over :mod:`newsmon.pipelines.analysis` data: no Beam, no spaCy model.
+Pure code over :mod:`newsmon.analysis.text` data: no Beam, no spaCy model.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any, NoReturn
 
 import yaml
 
+from newsmon.analysis.text import Sentence, Token
 from newsmon.errors import ConfigError
-from newsmon.pipelines.analysis import Sentence, Token
 
 RULES_PACKAGE = "newsmon.seeds"
 RULES_FILE = "topic_rules.yaml"
@@ -159,7 +159,7 @@ def tag_topics(sentences: Sequence[Sentence], rules: TopicRules, *,
                title_sentences: int = 1) -> list[TopicTag]:
     """The topics of an article, best first.
 
-    ``sentences`` is the article as :func:`~newsmon.pipelines.analysis.sentences_of` gives
+    ``sentences`` is the article as :func:`~newsmon.analysis.text.sentences_of` gives
     it, title first; the first ``title_sentences`` of them count as the title. Each
     sentence contributes its best pattern weight; the weights combine as independent
     pieces of evidence (1 - prod(1 - w)), so one firm sentence or several weaker ones pass

@@ -8,16 +8,60 @@ as it was read.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from newsmon.connectors.article import rfc3339
-from newsmon.pipelines.analysis import Sentence
-from newsmon.pipelines.entities import Entity
-from newsmon.pipelines.kafka_read import KafkaRecord
+from newsmon.analysis.entities import Entity
+from newsmon.analysis.text import Sentence
 
 DEAD_LETTER_SCHEMA_VERSION = 1
+ARTICLE_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """One message as read: where it came from, its key and value bytes, its timestamp."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as sent to Kafka; :meth:`to_message` gives the schema's JSON object."""
+
+    article_id: str
+    url: str | None
+    guid: str | None
+    title: str
+    summary: str | None
+    content: str | None
+    source_name: str
+    feed_url: str
+    published_at: datetime
+    published_at_estimated: bool
+    fetched_at: datetime
+    language: str | None = None
+    authors: tuple[str, ...] = field(default_factory=tuple)
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_message(self) -> dict[str, Any]:
+        message = asdict(self)
+        message["schema_version"] = ARTICLE_SCHEMA_VERSION
+        message["published_at"] = rfc3339(self.published_at)
+        message["fetched_at"] = rfc3339(self.fetched_at)
+        message["authors"] = list(self.authors)
+        message["categories"] = list(self.categories)
+        return message
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ A watch entry (:class:`WatchEntry`, ``schemas/watch_entry.schema.json``) is one 
 canonical name, other forms of it (aliases: transliterations, maiden names, nicknames), the
 list it belongs to, and optional filters (topics, sources, languages). :class:`WatchMatcher`
 is built once from any number of entries and finds them in one article: its text, spaCy's
-sentences and token tags (:mod:`newsmon.pipelines.analysis`) and its resolved entities
-(:mod:`newsmon.pipelines.entities`) as context.
+sentences and token tags (:mod:`newsmon.analysis.text`) and its resolved entities
+(:mod:`newsmon.analysis.entities`) as context.
 
 How names are compared. A word is folded (case; diacritics, "Statkevič" = "statkevich";
 Cyrillic letters transliterated) and reduced to a *spelling key* in which the romanisation
@@ -50,9 +50,9 @@ from typing import Any
 
 import yaml
 
+from newsmon.analysis.entities import HONORIFICS, TITLE_MODIFIERS, TITLE_WORDS, Entity
+from newsmon.analysis.text import Sentence, Token
 from newsmon.errors import ConfigError
-from newsmon.pipelines.analysis import Sentence, Token
-from newsmon.pipelines.entities import HONORIFICS, TITLE_MODIFIERS, TITLE_WORDS, Entity
 from newsmon.schemas import problems
 
 SCHEMA = "watch_entry"

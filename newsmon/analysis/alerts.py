@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from newsmon.connectors.article import rfc3339
-from newsmon.pipelines.name_matching import Match
+from newsmon.analysis.messages import rfc3339
+from newsmon.analysis.name_matching import Match
 
 ALERT_SCHEMA_VERSION = 1
 MAX_FORMS = 20
