@@ -7,7 +7,7 @@ produced at ``--rate`` per second; for each, the time from produce to the webhoo
 measured. The baseline, measured in the same run, is spaCy's analysis of the same
 articles alone (what the pipeline cannot avoid spending on each).
 
-    python bench/alert_latency.py [--articles 40] [--rate 1] [--entries 1000]
+    python -m bench.alert_latency [--articles 40] [--rate 1] [--entries 1000]
 """
 
 from __future__ import annotations
@@ -23,22 +23,20 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.webhook_server
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 
-from pipeline_throughput import PEOPLE, messages  # noqa: E402
-
-from newsmon.analysis.name_matching import WatchEntry  # noqa: E402
-from newsmon.analysis.nlp import load_model  # noqa: E402
-from newsmon.analysis.text import article_text  # noqa: E402
-from newsmon.connectors.alert_delivery import run_delivery  # noqa: E402
-from newsmon.connectors.elasticsearch import drop_index, make_client  # noqa: E402
-from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer  # noqa: E402
-from newsmon.connectors.notifiers import parse_config  # noqa: E402
-from newsmon.connectors.watchlist_store import WatchlistStore  # noqa: E402
-from newsmon.pipelines import article_pipeline  # noqa: E402
-from newsmon.settings import Settings  # noqa: E402
-from tests.webhook_server import WebhookServer  # noqa: E402
+from newsmon.analysis.name_matching import WatchEntry
+from newsmon.analysis.nlp import load_model
+from newsmon.analysis.text import article_text
+from newsmon.connectors.alert_delivery import run_delivery
+from newsmon.connectors.elasticsearch import drop_index, make_client
+from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer
+from newsmon.connectors.notifiers import parse_config
+from newsmon.connectors.watchlist_store import WatchlistStore
+from newsmon.pipelines import article_pipeline
+from newsmon.settings import Settings
+from tests.support.stories import PEOPLE, messages
+from tests.webhook_server import WebhookServer
 
 GIVEN = ["Anna", "Olga", "Piotr", "Jonas", "Lena", "Marek", "Ivan", "Sofia", "Tomas", "Elena", "Karl",
          "Nadia"]

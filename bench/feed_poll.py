@@ -8,7 +8,7 @@ the same bytes in one thread, in the same run. Then the poller polls the same fe
 more rounds (served without validators, so each round parses everything again and finds
 it all seen) and its resident memory is printed after each round: it should stay flat.
 
-    python bench/feed_poll.py [--feeds 500] [--items 50] [--rounds 10]
+    python -m bench.feed_poll [--feeds 500] [--items 50] [--rounds 10]
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import multiprocessing
-import sys
 import tempfile
 import time
 import uuid
@@ -24,14 +23,12 @@ from pathlib import Path
 
 import feedparser
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.feed_server
-
-from newsmon.connectors.feed_list import FeedSpec  # noqa: E402
-from newsmon.connectors.feed_poller import FeedPoller  # noqa: E402
-from newsmon.connectors.feed_store import FeedStore  # noqa: E402
-from newsmon.connectors.kafka import ensure_topics, make_admin  # noqa: E402
-from newsmon.settings import Settings  # noqa: E402
-from tests.feed_server import FeedServer  # noqa: E402
+from newsmon.connectors.feed_list import FeedSpec
+from newsmon.connectors.feed_poller import FeedPoller
+from newsmon.connectors.feed_store import FeedStore
+from newsmon.connectors.kafka import ensure_topics, make_admin
+from newsmon.settings import Settings
+from tests.feed_server import FeedServer
 
 ITEM = """<item>
   <title>Story {feed}-{item}: talks on the release of detained journalists continue</title>

@@ -4,7 +4,7 @@ newsmon's producer waits for every in-sync replica and de-duplicates retries (ac
 idempotence). This measures its throughput against a baseline producer that only waits
 for the leader (acks=1, no idempotence), in the same run, on the same broker.
 
-    python bench/kafka_produce.py [--messages 20000] [--size 4096]
+    python -m bench.kafka_produce [--messages 20000] [--size 4096]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ The documents are produced by the pipeline's own code (spaCy analysis, entities,
 and a person filter; the baseline is a plain match_all on the same index in the same run.
 Also printed: the index size per document.
 
-    python bench/search_latency.py [--documents 100000] [--distinct 200] [--queries 200]
+    python -m bench.search_latency [--documents 100000] [--distinct 200] [--queries 200]
 """
 
 from __future__ import annotations
@@ -17,28 +17,18 @@ import dataclasses
 import json
 import random
 import statistics
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
-
-from pipeline_throughput import PEOPLE, messages  # noqa: E402
-
-from newsmon.analysis.entities import Gazetteer, extract_entities  # noqa: E402
-from newsmon.analysis.messages import (
-    AnalysedArticle,  # noqa: E402
-    KafkaRecord,  # noqa: E402
-)
-from newsmon.analysis.nlp import load_model  # noqa: E402
-from newsmon.analysis.text import article_text, sentences_of  # noqa: E402
-from newsmon.analysis.topics import TopicRules, tag_topics  # noqa: E402
-from newsmon.connectors.elasticsearch import bulk_index, drop_index, make_client, setup_index  # noqa: E402
-from newsmon.connectors.search import SearchRequest, build_search  # noqa: E402
-from newsmon.pipelines.index_articles import article_document  # noqa: E402
-from newsmon.settings import Settings  # noqa: E402
+from newsmon.analysis.analyse import Analyser, text_of, with_reading, with_topics
+from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord
+from newsmon.analysis.topics import TopicRules
+from newsmon.connectors.elasticsearch import drop_index, make_client, setup_index, write_documents
+from newsmon.connectors.search import SearchRequest, build_search
+from newsmon.pipelines.index_articles import article_document
+from newsmon.settings import Settings
+from tests.support.stories import PEOPLE, messages
 
 SOURCES = ["Baltic Wire", "Europe Desk", "Global Agency", "Capital Times", "Daily Courier", "News Today",
            "World Report", "Eastern Post", "Morning Herald", "Evening Star", "City Press", "The Ledger"]
@@ -48,19 +38,13 @@ WORDS = ["prisoners", "talks", "sanctions", "embassy", "airline", "journalists",
 
 def pipeline_documents(count: int) -> list[dict]:
     """Documents made by the pipeline's steps from ``count`` synthetic stories."""
-    nlp, gazetteer, rules = load_model(), Gazetteer.load(), TopicRules.load()
-    articles = messages(count, seed=21)
-    documents = []
-    docs = nlp.pipe([article_text(a) for a in articles], batch_size=32)
-    for article, doc in zip(articles, docs, strict=True):
-        tags = tag_topics(sentences_of(doc), rules)
-        record = KafkaRecord("news.articles", 0, 0, None, json.dumps(article).encode(), 0)
-        topics = tuple({"name": t.name, "score": t.score, "evidence": list(t.evidence)} for t in tags)
-        item = AnalysedArticle(record=record, article=article, topics=topics,
-                               entities=tuple(extract_entities(doc, gazetteer)),
-                               provenance={"model": "en_core_web_sm", "topic_rules": rules.version})
-        documents.append(article_document(item))
-    return documents
+    analyser, rules = Analyser(), TopicRules.load()
+    items = [AnalysedArticle(record=KafkaRecord("news.articles", 0, 0, None, json.dumps(m).encode(), 0),
+                             article=Article.from_message(m)) for m in messages(count, seed=21)]
+    texts = [text_of(item) for item in items]
+    readings = analyser.read(texts)
+    return [article_document(with_topics(with_reading(item, text, reading, analyser.provenance), rules))
+            for item, text, reading in zip(items, texts, readings, strict=True)]
 
 
 def timed(es, index: str, body: dict, runs: int) -> list[float]:
@@ -107,7 +91,7 @@ def main() -> None:
                 chunk.append((article_id, rng.choice(templates) | {
                     "article_id": article_id, "story_id": article_id, "source_name": rng.choice(SOURCES),
                     "published_at": published.strftime("%Y-%m-%dT%H:%M:%SZ")}))
-            refused = bulk_index(es, alias, chunk)
+            refused = write_documents(es, alias, chunk)
             if refused:
                 msg = f"Elasticsearch refused documents: {refused[:3]}"
                 raise SystemExit(msg)

@@ -23,7 +23,7 @@ Goal: with 100,000 entries, matching under 10% of NER time.
    alerts per article (distinct entries matched), split into people the story names and
    others.
 
-    python bench/watch_matching.py [--articles 50] [--sizes 10,1000,100000] [--seed 20250912]
+    python -m bench.watch_matching [--articles 50] [--sizes 10,1000,100000] [--seed 20250912]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The official Elasticsearch client, configured from :class:`~newsmon.settings.Settings`;
-index set-up behind aliases; and a bulk writer that waits out outages instead of losing
-documents.
+index set-up behind aliases; and the one bulk writer, which waits out outages instead of
+losing documents.
 """
 
 from __future__ import annotations
@@ -8,17 +8,20 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError, helpers
 
+from newsmon import backoff
 from newsmon.errors import ServiceUnavailableError
 from newsmon.schemas import load_index_template
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+WAIT_STATUS = frozenset({401, 403, 408, 429, 500, 502, 503, 504})
+MAX_CHUNK_BYTES = 10 * 1024 * 1024  # well under http.max_content_length (100 MiB by default)
 MAX_BACKOFF = 30.0
 T = TypeVar("T")
 
@@ -89,66 +92,80 @@ def _closed(exc: TransportError) -> bool:
     return "Pool is closed" in str(exc)
 
 
-def patiently(call: Callable[[], T], *, what: str, sleep: Callable[[float], None] = time.sleep) -> T:
-    """``call()``, retried with backoff capped at 30 s for as long as Elasticsearch is
-    unreachable or answers 429/5xx (blocks); other errors are raised.
+def worth_waiting(error: BaseException) -> bool:
+    """Whether waiting can fix ``error``: Elasticsearch unreachable, overloaded (429/5xx), or
+    refusing newsmon's credentials (401/403: an operator fixes the key, nothing is lost meanwhile).
     """
-    attempt = 0
-    while True:
+    if isinstance(error, ApiError):
+        return error.meta.status in WAIT_STATUS
+    return isinstance(error, TransportError) and not _closed(error)
+
+
+def patiently(call: Callable[[], T], *, what: str) -> T:
+    """``call()``, retried with backoff capped at 30 s for as long as :func:`worth_waiting`
+    says so (it blocks); other errors are raised.
+    """
+    return backoff.patiently(call, what=f"Elasticsearch: {what}", retry_if=worth_waiting, base=0.5,
+                             cap=MAX_BACKOFF, log=log)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A document Elasticsearch refused for good: its id, the HTTP status and the reason."""
+
+    doc_id: str
+    status: int
+    reason: str
+
+
+def write_documents(client: Elasticsearch, index: str, documents: Iterable[tuple[str, dict[str, Any]]], *,
+                    op_type: str = "index", max_chunk_bytes: int = MAX_CHUNK_BYTES,
+                    sleep: Callable[[float], None] = time.sleep) -> list[Refusal]:
+    """Write ``(id, source)`` pairs with ``helpers.streaming_bulk``; returns what was refused for good.
+
+    Blocks while :func:`worth_waiting` (outage, overload, credentials), retrying only what is
+    left, with the one backoff policy: an outage delays documents, it never loses them. A
+    request over the server's size limit (413) is split into one request per document, and
+    only a document too large on its own is refused. Refusals that retrying cannot fix (a
+    mapping error, a 409 on ``create``) are returned.
+    """
+    pending = dict(documents)
+    refused: list[Refusal] = []
+    attempt, alone = 0, False
+    while pending:
+        retry: dict[str, dict[str, Any]] = {}
+        done: set[str] = set()
+        error, too_large = None, False
+        actions = ({"_op_type": op_type, "_index": index, "_id": doc_id, "_source": source}
+                   for doc_id, source in pending.items())
         try:
-            return call()
-        except ApiError as exc:
-            if exc.meta.status not in RETRYABLE_STATUS:
-                raise
-            error = f"HTTP {exc.meta.status}"
+            for ok, item in helpers.streaming_bulk(
+                    client, actions, chunk_size=1 if alone else 500, max_chunk_bytes=max_chunk_bytes,
+                    raise_on_error=False, raise_on_exception=False, max_retries=0):
+                result = item[op_type]
+                doc_id, status = result["_id"], result.get("status", 0)
+                done.add(doc_id)
+                if ok:
+                    continue
+                if status == 413 and not alone:
+                    retry[doc_id], too_large = pending[doc_id], True
+                elif status in WAIT_STATUS:
+                    retry[doc_id], error = pending[doc_id], f"HTTP {status}"
+                else:
+                    reason = result.get("error")
+                    if isinstance(reason, dict):
+                        reason = f"{reason.get('type')}: {reason.get('reason')}"
+                    refused.append(Refusal(doc_id, status, str(reason)[:2000]))
         except TransportError as exc:
             if _closed(exc):
                 raise
             error = f"{type(exc).__name__}: {exc}"
-        attempt += 1
-        delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 10))
-        log.warning("Elasticsearch: %s failed (%s); retrying in %.1fs (attempt %d)",
-                    what, error, delay, attempt)
-        sleep(delay)
-
-
-def bulk_index(client: Elasticsearch, index: str, documents: list[tuple[str, dict[str, Any]]], *,
-               sleep: Callable[[float], None] = time.sleep) -> list[tuple[str, str]]:
-    """Index ``(id, source)`` pairs; returns ``(id, reason)`` for those Elasticsearch refused.
-
-    Blocks while Elasticsearch is unreachable or answers 429/5xx, retrying what is left
-    with exponential backoff capped at 30 s: an outage delays documents, it never loses
-    them. Only a refusal that retrying cannot fix (a mapping error) is returned.
-    """
-    pending, refused, attempt = list(documents), [], 0
-    while pending:
-        operations: list[dict[str, Any]] = []
-        for doc_id, source in pending:
-            operations += [{"index": {"_index": index, "_id": doc_id}}, source]
-        try:
-            response = client.bulk(operations=operations)
-        except ApiError as exc:
-            if exc.meta.status not in RETRYABLE_STATUS:
-                return refused + [(doc_id, f"bulk request refused: {exc}") for doc_id, _ in pending]
-            response, error = None, f"HTTP {exc.meta.status}"
-        except TransportError as exc:
-            if _closed(exc):
-                raise
-            response, error = None, f"{type(exc).__name__}: {exc}"
-        if response is not None:
-            retry = []
-            for document, item in zip(pending, response["items"], strict=True):
-                result = item["index"]
-                if result["status"] in RETRYABLE_STATUS:
-                    retry.append(document)
-                elif result["status"] >= 300:
-                    reason = result.get("error", {})
-                    refused.append((document[0], f"{reason.get('type')}: {reason.get('reason')}"))
-            error = f"{len(retry)} documents answered 429/5xx"
-            pending = retry
-        if pending:
+            retry |= {doc_id: source for doc_id, source in pending.items() if doc_id not in done}
+        alone = alone or too_large
+        pending = retry
+        if error is not None:
             attempt += 1
-            delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 10))
+            delay = backoff.delay(attempt, base=0.5, cap=MAX_BACKOFF)
             log.warning("Elasticsearch index %s: %s; retrying %d documents in %.1fs (attempt %d)",
                         index, error, len(pending), delay, attempt)
             sleep(delay)

@@ -9,6 +9,7 @@ where the reindex module is not installed), and then the old index leaves the al
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from newsmon.connectors.elasticsearch import setup_index
+from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.errors import NewsmonError
 from newsmon.schemas import load_index_template
 from newsmon.settings import Settings
@@ -74,18 +75,17 @@ def migrate(client: Elasticsearch, template: str, alias: str, *, template_body: 
     progress(f"{alias}: writes go to {new}; copying the documents of {old}")
     total = client.count(index=old)["count"]
     copied = conflicts = 0
-    actions = ({"_op_type": "create", "_index": new, "_id": hit["_id"], "_source": hit["_source"]}
-               for hit in helpers.scan(client, index=old, query={"query": {"match_all": {}}}, size=1000))
-    for ok, item in helpers.streaming_bulk(client, actions, chunk_size=500, raise_on_error=False):
-        if ok:
-            copied += 1
-        elif item["create"].get("status") == 409:
-            conflicts += 1  # written through the alias since the switch: the newer version stays
-        else:
-            msg = f"copying {old} → {new} failed: {item['create'].get('error')}"
+    hits = helpers.scan(client, index=old, query={"query": {"match_all": {}}}, size=1000)
+    while batch := [(hit["_id"], hit["_source"]) for hit in itertools.islice(hits, 5000)]:
+        # Created, not indexed: a document written through the alias since the switch is newer.
+        refused = write_documents(client, new, batch, op_type="create")
+        failed = [refusal for refusal in refused if refusal.status != 409]
+        if failed:
+            msg = f"copying {old} → {new} failed: {failed[0].reason}"
             raise NewsmonError(msg)
-        if (copied + conflicts) % 5000 == 0:
-            progress(f"{alias}: {copied + conflicts:,} of {total:,} copied")
+        conflicts += len(refused)
+        copied += len(batch) - len(refused)
+        progress(f"{alias}: {copied + conflicts:,} of {total:,} copied")
     client.indices.refresh(index=new)
     client.indices.update_aliases(actions=[{"remove": {"index": old, "alias": alias}}])
     if delete_old:

@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch, helpers
 from newsmon.analysis.entities import Entity
 from newsmon.analysis.name_matching import WatchEntry, WatchMatcher, compute_entry_id
 from newsmon.analysis.text import article_text
-from newsmon.connectors.elasticsearch import setup_index
+from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.errors import ConfigError
 
 TEMPLATE = "news-watchlist"
@@ -44,16 +44,16 @@ class WatchlistStore:
         self.setup()
         found = self._client.mget(index=self._alias, ids=[e.entry_id for e in entries])["docs"]
         created = {doc["_id"]: doc["_source"]["created_at"] for doc in found if doc.get("found")}
-        operations = []
+        documents = []
         for entry in entries:
             document = entry.to_dict()
             document["created_at"] = created.get(entry.entry_id, document["created_at"])
-            operations += [{"index": {"_index": self._alias, "_id": entry.entry_id}}, document]
-        response = self._client.bulk(operations=operations, refresh="wait_for")
-        if response["errors"]:
-            reasons = [item["index"]["error"] for item in response["items"] if "error" in item["index"]]
-            msg = f"Elasticsearch refused {len(reasons)} watch entries: {reasons[:3]}"
+            documents.append((entry.entry_id, document))
+        refused = write_documents(self._client, self._alias, documents)
+        if refused:
+            msg = f"Elasticsearch refused {len(refused)} watch entries: {[r.reason for r in refused[:3]]}"
             raise ConfigError(msg)
+        self._client.indices.refresh(index=self._alias)  # `watch list` and the matchers see them at once
         return len(entries) - len(created), len(created)
 
     def remove(self, name_or_id: str, list_name: str) -> WatchEntry:

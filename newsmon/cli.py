@@ -61,8 +61,9 @@ def cmd_smoke(args: argparse.Namespace, settings: Settings) -> int:
     from newsmon.smoke import run_smoke
 
     result = run_smoke(settings, progress, timeout=args.timeout)
-    print(f"smoke round trip passed: Kafka → Beam ({result.runner}) → Elasticsearch in "
-          f"{result.seconds_to_searchable:.1f}s; found {result.document_id} “{result.title}”")
+    topics = ", ".join(result.topics) or "no topic"
+    print(f"smoke round trip passed: Kafka → the newsmon pipeline ({result.runner}) → Elasticsearch in "
+          f"{result.seconds_to_searchable:.1f}s; found {result.document_id} “{result.title}” [{topics}]")
     return 0
 
 
@@ -159,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     svc.add_argument("--json", action="store_true", help="status as JSON")
 
     smoke = command("smoke", cmd_smoke,
-                    "round trip: the seed article through Kafka, a streaming Beam pipeline on "
-                    "DirectRunner/Prism, and an Elasticsearch search")
+                    "round trip: the seed article through Kafka, the real pipeline (a backfill on "
+                    "throw-away topics and indices) and an Elasticsearch search")
     smoke.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
 
     demo = command("demo", cmd_demo,

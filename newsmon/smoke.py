@@ -1,32 +1,31 @@
-"""A round trip through every real part: Kafka → Beam streaming on Prism → Elasticsearch.
+"""A round trip through every real part: the seed article through Kafka, the real pipeline
+and Elasticsearch.
 
-The seed article is produced to a throw-away topic, a streaming pipeline on Beam's
-DirectRunner (which hands it to Prism) reads it and indexes it, and a search finds it.
-The topic and index are removed afterwards.
+The seed article is produced to a throw-away topic and the real pipeline (every step:
+parse, spaCy, topics, watch list, index) runs on it as a backfill (``--stop end``) into
+throw-away indices, then a search finds it. Topics and indices are removed afterwards.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 
-import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
-
-from newsmon.connectors.elasticsearch import check_elasticsearch, make_client
-from newsmon.connectors.kafka import check_kafka, ensure_topics, make_admin, make_producer
+from newsmon.analysis.messages import Article
+from newsmon.connectors.article import article_id
+from newsmon.connectors.elasticsearch import check_elasticsearch, drop_index, make_client
+from newsmon.connectors.kafka import check_kafka, ensure_topics, make_admin, make_producer, pipeline_topics
 from newsmon.deploy.local_service import Progress
 from newsmon.errors import NewsmonError
-from newsmon.pipelines.index_documents import IndexDocuments
-from newsmon.pipelines.kafka_read import ReadKafkaRecords
-from newsmon.pipelines.running import RunningPipeline
 from newsmon.settings import Settings
 
 SEED_ARTICLE = "000_4d60d75d12f4f40c.txt"
+SEED_URL = "https://newsmon.invalid/seed/belarus-frees-52-prisoners"
 
 
 @dataclass(frozen=True)
@@ -34,61 +33,65 @@ class SmokeResult:
     runner: str
     document_id: str
     title: str
+    topics: tuple[str, ...]
     seconds_to_searchable: float
 
 
-def seed_document() -> dict[str, str]:
+def seed_article() -> Article:
     text = (resources.files("newsmon.seeds") / SEED_ARTICLE).read_text(encoding="utf-8")
-    title = text.split(". ", 1)[0].split(": ", 1)[-1]
-    return {"id": hashlib.sha256(text.encode()).hexdigest()[:20], "title": title, "text": text}
-
-
-def _decode(record) -> dict:
-    return json.loads(record.value)
+    now = datetime.now(UTC).replace(microsecond=0)
+    return Article(article_id=article_id(SEED_URL, feed_url="", guid=None), url=SEED_URL, guid=None,
+                   title="Belarus frees 52 prisoners after Trump appeal", summary=None, content=text,
+                   source_name="newsmon smoke", feed_url="https://newsmon.invalid/seed/rss", published_at=now,
+                   published_at_estimated=False, fetched_at=now, language="en")
 
 
 def run_smoke(settings: Settings, progress: Progress, timeout: float = 180.0) -> SmokeResult:
-    suffix = uuid.uuid4().hex[:10]
-    topic, index = f"newsmon.smoke.{suffix}", f"newsmon-smoke-{suffix}"
-    document = seed_document()
+    from newsmon.pipelines import article_pipeline
+
     check_kafka(settings)
     check_elasticsearch(settings)
-    es = make_client(settings)
-    ensure_topics(settings, [topic], partitions=1)
-    es.indices.create(index=index, mappings={"properties": {"title": {"type": "text"},
-                                                            "text": {"type": "text"}}})
-    result = None
+    suffix = uuid.uuid4().hex[:10]
+    smoke = dataclasses.replace(
+        settings, topic_articles=f"newsmon.smoke.articles.{suffix}",
+        topic_alerts=f"newsmon.smoke.alerts.{suffix}",
+        topic_deadletter=f"newsmon.smoke.deadletter.{suffix}",
+        es_index_articles=f"newsmon-smoke-articles-{suffix}",
+        es_index_alerts=f"newsmon-smoke-alerts-{suffix}",
+        es_index_watchlist=f"newsmon-smoke-watchlist-{suffix}")
+    topics = pipeline_topics(smoke)
+    ensure_topics(smoke, topics, partitions=1)
+    es = make_client(smoke)
+    article = seed_article()
     try:
-        producer = make_producer(settings)
-        producer.send(topic, key=document["id"].encode(), value=json.dumps(document).encode()).get(30)
+        producer = make_producer(smoke)
+        producer.send(smoke.topic_articles, key=article.article_id.encode(),
+                      value=json.dumps(article.to_message()).encode()).get(30)
         producer.close()
-        progress(f"smoke: seed article produced to Kafka topic {topic}")
-
-        options = PipelineOptions(flags=[], runner="DirectRunner", streaming=True)
-        pipeline = beam.Pipeline(options=options)
-        _ = (pipeline
-             | "ReadSmokeTopic" >> ReadKafkaRecords(settings, [topic])
-             | "Decode" >> beam.Map(_decode)
-             | "Index" >> IndexDocuments(settings, index))
+        progress(f"smoke: seed article produced to Kafka topic {smoke.topic_articles}")
         started = time.monotonic()
-        result = RunningPipeline(pipeline.run())
-        runner = result.runner
-        progress(f"smoke: streaming pipeline started ({runner}); waiting for the article in {index}")
-        while time.monotonic() - started < timeout:
-            if es.indices.exists(index=index):
-                hits = es.search(index=index, query={"match": {"text": "Lukashenko prisoners"}})
-                if hits["hits"]["total"]["value"]:
-                    found = hits["hits"]["hits"][0]
-                    return SmokeResult(runner, found["_id"], found["_source"]["title"],
-                                       time.monotonic() - started)
-            time.sleep(0.5)
-        msg = f"smoke: the article did not reach Elasticsearch index {index} within {timeout:.0f}s"
-        raise NewsmonError(msg)
+        running = article_pipeline.run(smoke, ["--start", "earliest", "--stop", "end"])
+        progress(f"smoke: the pipeline runs on {running.runner} until the topic's end")
+        if not running.wait(timeout):
+            running.cancel()
+            msg = f"smoke: the pipeline did not finish within {timeout:.0f}s"
+            raise NewsmonError(msg)
+        if running.error is not None:
+            msg = f"smoke: the pipeline failed: {running.error}"
+            raise NewsmonError(msg)
+        es.indices.refresh(index=smoke.es_index_articles)
+        hits = es.search(index=smoke.es_index_articles,
+                         query={"match": {"content": "Lukashenko prisoners"}})["hits"]["hits"]
+        if not hits:
+            msg = f"smoke: the pipeline finished but the article is not in {smoke.es_index_articles}"
+            raise NewsmonError(msg)
+        found = hits[0]["_source"]
+        return SmokeResult(running.runner, hits[0]["_id"], found["title"],
+                           tuple(topic["name"] for topic in found["topics"]), time.monotonic() - started)
     finally:
-        if result is not None:
-            result.cancel()
-        es.indices.delete(index=index, ignore_unavailable=True)
-        admin = make_admin(settings)
-        admin.delete_topics([topic])
-        admin.close()
+        for alias in (smoke.es_index_articles, smoke.es_index_alerts, smoke.es_index_watchlist):
+            drop_index(es, alias)
         es.close()
+        admin = make_admin(smoke)
+        admin.delete_topics(topics)
+        admin.close()

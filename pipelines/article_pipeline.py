@@ -1,9 +1,9 @@
 """The newsmon pipeline: Kafka articles → parse → entities → topics → Elasticsearch.
 
-    ReadArticles → ParseArticles ─bad─► WriteDeadLetters (news.deadletter)
-                   → ExtractEntities → TagTopics → MatchWatchlist → WriteAlerts
-                   → IndexArticles ─refused─┘   (alerts: news-alerts, news.alerts)
-                        └─► CommitOffsets
+    ReadArticles → ParseArticles → ExtractEntities → TagTopics → MatchWatchlist
+                 → WriteAlerts (news-alerts, news.alerts) → IndexArticles (news-articles)
+    any step's failure on an article ─► WriteDeadLetters (news.deadletter, step and reason)
+    indexed or dead-lettered ─► CommitOffsets
 
 Streaming on DirectRunner (which hands it to Prism) by default; every Beam option
 passes through, so the same code runs on Flink or Dataflow (``--runner``,
@@ -25,7 +25,7 @@ from newsmon.pipelines.dead_letters import WriteDeadLetters
 from newsmon.pipelines.extract_entities import ExtractEntities
 from newsmon.pipelines.index_articles import IndexArticles
 from newsmon.pipelines.kafka_read import ReadKafkaRecords, parse_position
-from newsmon.pipelines.match_watchlist import MatchWatchlist
+from newsmon.pipelines.match_watchlist import ElasticsearchWatchlist, MatchWatchlist
 from newsmon.pipelines.parse_articles import ParseArticles
 from newsmon.pipelines.running import RunningPipeline
 from newsmon.pipelines.tag_topics import TagTopics
@@ -77,13 +77,14 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
         settings, [settings.topic_articles], start=parse_position(options.start, "--start"), stop=stop,
         group=options.consumer_group)
     parsed = records | "ParseArticles" >> ParseArticles()
-    indexed = (parsed.articles
-               | "ExtractEntities" >> ExtractEntities(processes=nlp_processes(pipeline.options))
-               | "TagTopics" >> TagTopics()
-               | "MatchWatchlist" >> MatchWatchlist(settings)
-               | "WriteAlerts" >> WriteAlerts(settings)
-               | "IndexArticles" >> IndexArticles(settings))
-    dead = ((parsed.deadletter, indexed.deadletter)
+    spacy_processes = nlp_processes(pipeline.options)
+    entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes)
+    topics = entities.articles | "TagTopics" >> TagTopics()
+    matched = topics.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings))
+    alerted = matched.articles | "WriteAlerts" >> WriteAlerts(settings)
+    indexed = alerted.articles | "IndexArticles" >> IndexArticles(settings)
+    dead = ((parsed.deadletter, entities.deadletter, topics.deadletter, matched.deadletter,
+             alerted.deadletter, indexed.deadletter)
             | "AllDeadLetters" >> beam.Flatten()
             | "WriteDeadLetters" >> WriteDeadLetters(settings))
     if stop is None:  # a backfill leaves the consumer group's offsets alone

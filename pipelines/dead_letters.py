@@ -1,24 +1,36 @@
-"""WriteDeadLetters: rejected messages to the Kafka dead-letter topic, with their reason.
+"""Dead letters: what a step gives up on leaves on its ``deadletter`` output, and
+WriteDeadLetters sends it to the Kafka dead-letter topic with the step and the reason.
 
-Each dead letter is checked against ``schemas/deadletter.schema.json`` and the bundle
-only completes once Kafka acknowledged every one of them, so a rejected message is
-never lost on its way out either.
+Every step catches what goes wrong with one article and dead-letters that article alone
+(:func:`dead_letter`), so a poison message never fails its bundle, which a streaming
+runner would retry forever, stalling its partition. Each letter is checked against
+``schemas/deadletter.schema.json`` and the bundle only completes once Kafka acknowledged
+every one of them, so a rejected message is never lost on its way out either.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from newsmon.analysis.messages import AnalysedArticle, DeadLetter
 from newsmon.connectors.kafka import make_producer
 from newsmon.schemas import validate
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
+DEAD_LETTER = "deadletter"  # the tag of every step's dead-letter output
+
+
+def dead_letter(item: AnalysedArticle, stage: str, error: Exception) -> beam.pvalue.TaggedOutput:
+    """The dead-letter output for ``item``, which ``stage`` failed on with ``error``."""
+    Metrics.counter(stage, "dead_lettered").inc()
+    log.warning("%s failed on article %s: %s: %s", stage, item.article_id, type(error).__name__, error)
+    return beam.pvalue.TaggedOutput(DEAD_LETTER, DeadLetter(
+        item.record, stage=stage, article_id=item.article_id, reason=f"{type(error).__name__}: {error}"))
 
 
 class _Send(beam.DoFn):
@@ -35,15 +47,16 @@ class _Send(beam.DoFn):
     def start_bundle(self) -> None:
         self._pending = []
 
-    def process(self, letter: dict):
-        validate("deadletter", letter)
-        log.warning("dead letter from %s[%d]@%d (%s): %s", letter["source_topic"], letter["source_partition"],
-                    letter["source_offset"], letter["stage"], letter["reason"][:300])
-        key = base64.b64decode(letter["original_key"]) if letter["original_key"] else None
-        value = json.dumps(letter, ensure_ascii=False).encode("utf-8")
-        self._pending.append(self._producer.send(self._settings.topic_deadletter, key=key, value=value))
+    def process(self, letter: DeadLetter):
+        message = letter.to_message()
+        validate("deadletter", message)
+        log.warning("dead letter from %s[%d]@%d (%s): %s", letter.record.topic, letter.record.partition,
+                    letter.record.offset, letter.stage, letter.reason[:300])
+        value = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        self._pending.append(self._producer.send(self._settings.topic_deadletter, key=letter.record.key,
+                                                 value=value))
         # Only committed with the bundle, which finish_bundle fails unless Kafka acknowledged.
-        yield letter["source_topic"], letter["source_partition"], letter["source_offset"]
+        yield letter.record.topic, letter.record.partition, letter.record.offset
 
     def finish_bundle(self) -> None:
         for future in self._pending:

@@ -13,7 +13,6 @@ Dataflow) are best left at 1, which runs spaCy in the worker itself.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import os
 import signal
@@ -27,30 +26,11 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
-from newsmon import __version__
-from newsmon.analysis.entities import Entity, Gazetteer, extract_entities
+from newsmon.analysis.analyse import Analyser, Reading, text_of, with_reading
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.analysis.nlp import load_model, model_id
-from newsmon.analysis.text import Sentence, article_text, sentences_of
+from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
 
-MAX_CHARACTERS = 100_000  # beyond this an "article" is a dump; its start is what matters
-UNUSED_COMPONENTS: tuple[str, ...] = ()  # every component of en_core_web_sm is used (senter is off)
-
-Analysis = tuple[tuple[Entity, ...], tuple[Sentence, ...]]
-
-
-class Analyser:
-    """spaCy and the gazetteer, in this process: texts in, entities and sentences out."""
-
-    def __init__(self) -> None:
-        self.nlp = load_model(disable=UNUSED_COMPONENTS)
-        self.gazetteer = Gazetteer.load()
-        self.provenance = {"model": model_id(self.nlp), "gazetteer": str(self.gazetteer.version),
-                           "newsmon": __version__}
-
-    def analyse(self, texts: list[str]) -> list[Analysis]:
-        return [(tuple(extract_entities(doc, self.gazetteer)), sentences_of(doc))
-                for doc in self.nlp.pipe(texts, batch_size=max(1, len(texts)))]
+STAGE = "entities"
 
 
 _CHILD: dict[str, Analyser] = {}  # the analyser of a pool's child process (set by its initializer)
@@ -69,8 +49,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _child_analyse(texts: list[str]) -> list[Analysis]:
-    return _CHILD["analyser"].analyse(texts)
+def _child_read(texts: list[str]) -> list[Reading]:
+    return _CHILD["analyser"].read(texts)
 
 
 def _child_provenance() -> dict[str, str]:
@@ -95,21 +75,21 @@ class AnalyserPool:
         return ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_child)
 
-    def analyse(self, texts: list[str]) -> list[Analysis]:
+    def read(self, texts: list[str]) -> list[Reading]:
         try:
-            return self._analyse(texts)
+            return self._read(texts)
         except BrokenProcessPool:
             with self._lock:
                 self._pools[0].shutdown(wait=False, cancel_futures=True)
                 self._pools[0] = self._start()
-            return self._analyse(texts)
+            return self._read(texts)
 
-    def _analyse(self, texts: list[str]) -> list[Analysis]:
+    def _read(self, texts: list[str]) -> list[Reading]:
         if not texts:
             return []
         size = -(-len(texts) // min(self._processes, len(texts)))  # even shares: latency is the slowest
         pool = self._pools[0]
-        futures = [pool.submit(_child_analyse, texts[i:i + size]) for i in range(0, len(texts), size)]
+        futures = [pool.submit(_child_read, texts[i:i + size]) for i in range(0, len(texts), size)]
         return [analysis for future in futures for analysis in future.result()]
 
 
@@ -131,17 +111,27 @@ class _Extract(beam.DoFn):
             self._analyser = self._shared.acquire(Analyser)
 
     def process(self, batch: list[AnalysedArticle]):
-        texts = [article_text(item.article)[:MAX_CHARACTERS] for item in batch]
-        analyses = self._analyser.analyse(texts)
-        for item, text, (entities, sentences) in zip(batch, texts, analyses, strict=True):
+        texts = [text_of(item) for item in batch]
+        try:
+            readings = self._analyser.read(texts)
+        except Exception:  # noqa: BLE001 - one bad article: find it, and let the others through
+            readings = None
+        for n, (item, text) in enumerate(zip(batch, texts, strict=True)):
+            try:
+                reading = readings[n] if readings is not None else self._analyser.read([text])[0]
+            except Exception as exc:  # noqa: BLE001 - dead-lettered with its reason
+                yield dead_letter(item, STAGE, exc)
+                continue
             self._articles.inc()
-            self._entities.inc(len(entities))
-            yield dataclasses.replace(item, text=text, sentences=sentences, entities=entities,
-                                      provenance=item.provenance | self._analyser.provenance)
+            self._entities.inc(len(reading[0]))
+            yield with_reading(item, text, reading, self._analyser.provenance)
 
 
 class ExtractEntities(beam.PTransform):
-    """Entities and the sentence analysis of each article; ``processes`` spaCy processes per worker."""
+    """Entities and the sentence analysis of each article; ``processes`` spaCy processes per worker.
+
+    Returns outputs ``articles`` (AnalysedArticle) and ``deadletter`` (DeadLetter).
+    """
 
     def __init__(self, *, processes: int = 1, max_batch_size: int = 32) -> None:
         super().__init__()
@@ -154,4 +144,5 @@ class ExtractEntities(beam.PTransform):
     def expand(self, articles):
         return (articles
                 | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._max_batch_size)
-                | "Analyse" >> beam.ParDo(_Extract(Shared(), self._processes)))
+                | "Analyse" >> beam.ParDo(_Extract(Shared(), self._processes)).with_outputs(
+                    DEAD_LETTER, main="articles"))

@@ -1,9 +1,10 @@
 """IndexArticles: enriched articles into Elasticsearch, ``_id`` = article_id.
 
 Replays overwrite instead of duplicating. The index template and the index behind the
-alias are installed when the writer starts. An outage or overload (429/5xx) blocks the
-writer, retrying with capped backoff, so nothing is lost; a document Elasticsearch
-refuses for good (a mapping error) leaves on the ``deadletter`` output.
+alias are installed when the writer starts. An outage, an overload or refused credentials
+block the writer (:func:`~newsmon.connectors.elasticsearch.write_documents`), so nothing
+is lost; a document Elasticsearch refuses for good (a mapping error, too large on its
+own) leaves on the ``deadletter`` output.
 """
 
 from __future__ import annotations
@@ -15,24 +16,25 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from newsmon.analysis.entities import index_fields
-from newsmon.analysis.messages import AnalysedArticle, dead_letter
-from newsmon.connectors.elasticsearch import bulk_index, make_client, patiently, setup_index
+from newsmon.analysis.messages import AnalysedArticle, DeadLetter
+from newsmon.connectors.elasticsearch import make_client, patiently, setup_index, write_documents
+from newsmon.pipelines.dead_letters import DEAD_LETTER
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
-DEAD_LETTER = "deadletter"
 TEMPLATE = "news-articles"
+STAGE = "index"
 
 
 def article_document(item: AnalysedArticle) -> dict[str, Any]:
     """The Elasticsearch document of an enriched article (deterministic: a replay
     produces the same document).
     """
-    document = {key: value for key, value in item.article.items() if key != "schema_version"}
+    document = {key: value for key, value in item.article.to_message().items() if key != "schema_version"}
     document["story_id"] = item.article_id  # until stories are clustered
     document |= index_fields(item.entities)
     document["entities"] = [entity.to_dict() for entity in item.entities]
-    document["topics"] = list(item.topics)
+    document["topics"] = [topic.to_message() for topic in item.topics]
     document["provenance"] = dict(item.provenance)
     document["source"] = {"topic": item.record.topic, "partition": item.record.partition,
                           "offset": item.record.offset}
@@ -58,22 +60,23 @@ class _IndexBatch(beam.DoFn):
                       what="installing the articles index")
             self._index_ready = True
         by_id = {item.article_id: item for item in batch}
-        refused = dict(bulk_index(self._client, self._settings.es_index_articles,
-                                  [(item.article_id, article_document(item)) for item in by_id.values()]))
+        refused = {refusal.doc_id: refusal for refusal in write_documents(
+            self._client, self._settings.es_index_articles,
+            ((item.article_id, article_document(item)) for item in by_id.values()))}
         for item in batch:  # each record, also a duplicate within the batch, is done
-            article_id = item.article_id
-            if article_id in refused:
-                self._refused.inc()
-                yield beam.pvalue.TaggedOutput(DEAD_LETTER, dead_letter(
-                    item.record, stage="index", article_id=article_id,
-                    reason=f"Elasticsearch refused the document: {refused[article_id]}"))
-            else:
+            refusal = refused.get(item.article_id)
+            if refusal is None:
                 self._indexed.inc()
                 yield item
+            else:
+                self._refused.inc()
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER, DeadLetter(
+                    item.record, stage=STAGE, article_id=item.article_id,
+                    reason=f"Elasticsearch refused the document (HTTP {refusal.status}): {refusal.reason}"))
 
 
 class IndexArticles(beam.PTransform):
-    """Returns outputs ``indexed`` (AnalysedArticle) and ``deadletter`` (dicts)."""
+    """Returns outputs ``indexed`` (AnalysedArticle) and ``deadletter`` (DeadLetter)."""
 
     def __init__(self, settings: Settings, *, max_batch_size: int = 200) -> None:
         super().__init__()

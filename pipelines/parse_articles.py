@@ -1,4 +1,4 @@
-"""ParseArticles: Kafka records → article dicts checked against the article schema.
+"""ParseArticles: Kafka records → articles checked against the article schema.
 
 A record that is not UTF-8 JSON or breaks the schema is not dropped: it leaves on the
 ``deadletter`` output with its bytes, its position and the reason.
@@ -11,28 +11,27 @@ import json
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from newsmon.analysis.messages import AnalysedArticle, KafkaRecord, dead_letter
+from newsmon.analysis.messages import AnalysedArticle, Article, DeadLetter, KafkaRecord
+from newsmon.pipelines.dead_letters import DEAD_LETTER
 from newsmon.schemas import problems
 
-DEAD_LETTER = "deadletter"
+STAGE = "parse"
 
 
-def parse_record(record: KafkaRecord) -> AnalysedArticle | dict:
+def parse_record(record: KafkaRecord) -> AnalysedArticle | DeadLetter:
     """The article in ``record``, or the dead letter saying why there is none."""
     try:
         message = json.loads(record.value.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return dead_letter(record, stage="parse", reason=f"not UTF-8 text: {exc}")
+        return DeadLetter(record, stage=STAGE, reason=f"not UTF-8 text: {exc}")
     except json.JSONDecodeError as exc:
-        return dead_letter(record, stage="parse", reason=f"not JSON: {exc}")
+        return DeadLetter(record, stage=STAGE, reason=f"not JSON: {exc}")
     found = problems("article", message)
     if found:
         article_id = message.get("article_id") if isinstance(message, dict) else None
-        if not isinstance(article_id, str):
-            article_id = None
-        return dead_letter(record, stage="parse", article_id=article_id,
-                           reason="does not match schemas/article.schema.json: " + "; ".join(found[:10]))
-    return AnalysedArticle(record=record, article=message)
+        return DeadLetter(record, stage=STAGE, article_id=article_id if isinstance(article_id, str) else None,
+                          reason="does not match schemas/article.schema.json: " + "; ".join(found[:10]))
+    return AnalysedArticle(record=record, article=Article.from_message(message))
 
 
 class _Parse(beam.DoFn):
@@ -51,7 +50,7 @@ class _Parse(beam.DoFn):
 
 
 class ParseArticles(beam.PTransform):
-    """Returns outputs ``articles`` (AnalysedArticle) and ``deadletter`` (dicts)."""
+    """Returns outputs ``articles`` (AnalysedArticle) and ``deadletter`` (DeadLetter)."""
 
     def expand(self, records):
         return records | "Parse" >> beam.ParDo(_Parse()).with_outputs(DEAD_LETTER, main="articles")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from newsmon.analysis.analyse import with_topics
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.analysis.topics import TopicRules, tag_topics
+from newsmon.analysis.topics import TopicRules
+from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
+
+STAGE = "topics"
 
 
 class _Tag(beam.DoFn):
@@ -19,13 +21,17 @@ class _Tag(beam.DoFn):
         self._rules = TopicRules.load()
 
     def process(self, item: AnalysedArticle):
-        tags = tag_topics(item.sentences, self._rules)
-        self._tagged.inc(len(tags))
-        topics = tuple({"name": t.name, "score": t.score, "evidence": list(t.evidence)} for t in tags)
-        yield dataclasses.replace(item, topics=topics,
-                                  provenance=item.provenance | {"topic_rules": self._rules.version})
+        try:
+            tagged = with_topics(item, self._rules)
+        except Exception as exc:  # noqa: BLE001 - one article's failure is its own dead letter
+            yield dead_letter(item, STAGE, exc)
+            return
+        self._tagged.inc(len(tagged.topics))
+        yield tagged
 
 
 class TagTopics(beam.PTransform):
+    """Returns outputs ``articles`` (AnalysedArticle with their topics) and ``deadletter``."""
+
     def expand(self, articles):
-        return articles | "Tag" >> beam.ParDo(_Tag())
+        return articles | "Tag" >> beam.ParDo(_Tag()).with_outputs(DEAD_LETTER, main="articles")

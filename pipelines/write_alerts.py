@@ -22,11 +22,13 @@ from elasticsearch import ConflictError
 from newsmon.analysis.messages import AnalysedArticle
 from newsmon.connectors.elasticsearch import make_client, patiently, setup_index
 from newsmon.connectors.kafka import make_producer
-from newsmon.schemas import validate
+from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
+from newsmon.schemas import SchemaViolationError, validate
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
 TEMPLATE = "news-alerts"
+STAGE = "alerts"
 
 
 class _Write(beam.DoFn):
@@ -49,26 +51,32 @@ class _Write(beam.DoFn):
         self._in_flight: set[str] = set()
 
     def process(self, item: AnalysedArticle):
-        if item.alerts and not self._index_ready:
+        messages = [alert.to_message() for alert in item.alerts]
+        try:
+            for message in messages:
+                validate("alert", message)
+        except SchemaViolationError as exc:
+            yield dead_letter(item, STAGE, exc)
+            return
+        if messages and not self._index_ready:
             patiently(lambda: setup_index(self._client, TEMPLATE, self._settings.es_index_alerts),
                       what="installing the alerts index")
             self._index_ready = True
-        for alert in item.alerts:
-            validate("alert", alert)
-            if alert["alert_id"] in self._in_flight:
+        for message in messages:
+            alert_id = message["alert_id"]
+            if alert_id in self._in_flight:
                 self._repeated.inc()  # the same story twice in one bundle (a replay)
                 continue
-            to_send = patiently(lambda alert=alert: self._claim(alert),
-                                what=f"recording alert {alert['alert_id']}")
+            to_send = patiently(lambda message=message: self._claim(message),
+                                what=f"recording alert {alert_id}")
             if to_send is None:
                 self._repeated.inc()
                 continue
             self._new.inc()
             value = json.dumps(to_send, ensure_ascii=False).encode("utf-8")
-            future = self._producer.send(self._settings.topic_alerts, key=to_send["alert_id"].encode(),
-                                         value=value)
-            self._sending.append((to_send["alert_id"], future))
-            self._in_flight.add(to_send["alert_id"])
+            future = self._producer.send(self._settings.topic_alerts, key=alert_id.encode(), value=value)
+            self._sending.append((alert_id, future))
+            self._in_flight.add(alert_id)
         yield item  # committed with the bundle only if finish_bundle succeeds
 
     def _claim(self, alert: dict) -> dict | None:
@@ -93,11 +101,14 @@ class _Write(beam.DoFn):
 
 
 class WriteAlerts(beam.PTransform):
-    """Passes the articles through once their alerts are written."""
+    """Passes the articles through once their alerts are written (output ``articles``); an
+    article whose alerts break their schema leaves on ``deadletter``.
+    """
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self._settings = settings
 
     def expand(self, articles):
-        return articles | "Write" >> beam.ParDo(_Write(self._settings))
+        return articles | "Write" >> beam.ParDo(_Write(self._settings)).with_outputs(
+            DEAD_LETTER, main="articles")

@@ -101,7 +101,7 @@ def feed_settings(settings: Settings, tmp_path) -> Settings:
 @pytest.fixture(scope="session")
 def seed_analysed():
     """The seed article as the pipeline's steps leave it before WriteAlerts."""
-    from tests.pipeline_outputs import analysed
+    from tests.support.pipeline import analysed
 
     return analysed()
 

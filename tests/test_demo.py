@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 from newsmon.connectors.kafka import make_consumer
-from tests.test_pipeline_e2e import isolated  # noqa: F401 - a fixture
 
 WATCHED_IN_SEED = ["Ales Bialiatski", "Alexander Lukashenko", "Ihar Losik", "Maria Kalesnikava",
                    "Mikola Statkevich", "Sviatlana Tsikhanouskaya"]

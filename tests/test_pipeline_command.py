@@ -13,7 +13,7 @@ import time
 import uuid
 
 from newsmon.settings import env_name
-from tests.test_pipeline_e2e import message, produce, search, wait_for
+from tests.support.pipeline import message, produce, search, wait_for
 
 RUN_SECONDS = 110  # past three progress reports at the default interval of 30 s
 BETWEEN_ARTICLES = 15

@@ -9,65 +9,22 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 from importlib import resources
 
-import pytest
 from kafka import TopicPartition
 
-from newsmon.analysis.messages import Article
 from newsmon.analysis.name_matching import load_watchlist_file
-from newsmon.connectors.article import article_id
-from newsmon.connectors.kafka import make_consumer, make_producer
+from newsmon.connectors.kafka import make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy.elasticsearch_service import ElasticsearchService
 from newsmon.pipelines import article_pipeline
+from tests.support.pipeline import SEED_MESSAGE, message, produce, search, wait_for
 
-SEED = (resources.files("newsmon.seeds") / "000_4d60d75d12f4f40c.txt").read_text(encoding="utf-8")
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 WATCHLIST = resources.files("newsmon.seeds") / "watchlist.example.yaml"
 # The people of seeds/watchlist.example.yaml the seed article names (Lukashenko's entry
 # alerts only on stories with his topics, which the seed article has).
 WATCHED = ["Ales Bialiatski", "Alexander Lukashenko", "Ihar Losik", "Maria Kalesnikava", "Mikola Statkevich",
            "Sviatlana Tsikhanouskaya"]
-WAIT = 240  # seconds: Prism and the spaCy model start within this on a loaded 2-core machine
-
-
-def message(url: str, title: str, content: str) -> dict:
-    return Article(article_id=article_id(url, feed_url="", guid=None), url=url, guid=None, title=title,
-                   summary=None, content=content, source_name="Example Wire",
-                   feed_url="https://wire.example.com/rss", published_at=NOW, published_at_estimated=False,
-                   fetched_at=NOW, language="en").to_message()
-
-
-SEED_MESSAGE = message("https://wire.example.com/belarus-frees-52",
-                       "Belarus frees 52 prisoners after Trump appeal", SEED)
-
-
-def produce(settings, *values: bytes | dict) -> None:
-    producer = make_producer(settings)
-    for value in values:
-        data = json.dumps(value).encode() if isinstance(value, dict) else value
-        key = value["article_id"].encode() if isinstance(value, dict) else None
-        producer.send(settings.topic_articles, key=key, value=data).get(30)
-    producer.close()
-
-
-def wait_for(check, what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(1)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-def search(es, settings, query: dict) -> list[dict]:
-    if not es.indices.exists_alias(name=settings.es_index_articles):
-        return []
-    es.indices.refresh(index=settings.es_index_articles)
-    return es.search(index=settings.es_index_articles, query=query, size=50)["hits"]["hits"]
 
 
 def test_seed_article_streams_to_a_searchable_story(isolated, es):

@@ -16,7 +16,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from newsmon.analysis.entities import Entity, Mention
-from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord, dead_letter
+from newsmon.analysis.messages import AnalysedArticle, Article, DeadLetter
+from newsmon.analysis.topics import TopicTag
 from newsmon.connectors.elasticsearch import setup_index
 from newsmon.connectors.kafka import make_consumer
 from newsmon.pipelines.commit_offsets import advance
@@ -24,6 +25,7 @@ from newsmon.pipelines.dead_letters import WriteDeadLetters
 from newsmon.pipelines.index_articles import IndexArticles, article_document
 from newsmon.pipelines.parse_articles import ParseArticles, parse_record
 from newsmon.schemas import problems
+from tests.support.pipeline import parsed, record
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -35,28 +37,25 @@ def article(n: int = 1) -> dict:
         published_at=NOW, published_at_estimated=False, fetched_at=NOW).to_message()
 
 
-def record(value: bytes, offset: int = 0, key: bytes | None = b"k") -> KafkaRecord:
-    return KafkaRecord("news.articles", 0, offset, key, value, 1_700_000_000_000)
-
-
 def test_parse_record_sorts_good_from_bad():
     good = parse_record(record(json.dumps(article()).encode()))
     assert isinstance(good, AnalysedArticle) and good.article_id == article()["article_id"]
 
-    not_utf8 = parse_record(record(b"\xff\xfe{", offset=1))
+    not_utf8 = parse_record(record(b"\xff\xfe{", offset=1)).to_message()
     assert not_utf8["reason"].startswith("not UTF-8") and not_utf8["original_text"] is None
     assert base64.b64decode(not_utf8["original_value"]) == b"\xff\xfe{"
 
-    not_json = parse_record(record(b"<rss>", offset=2))
+    not_json = parse_record(record(b"<rss>", offset=2)).to_message()
     assert not_json["reason"].startswith("not JSON") and not_json["original_text"] == "<rss>"
 
     broken = article() | {"published_at": "yesterday"}
     del broken["title"]
-    invalid = parse_record(record(json.dumps(broken).encode(), offset=3))
+    invalid = parse_record(record(json.dumps(broken).encode(), offset=3)).to_message()
     assert "title" in invalid["reason"] and "published_at" in invalid["reason"]
     assert invalid["article_id"] == broken["article_id"] and invalid["source_offset"] == 3
     for letter in (not_utf8, not_json, invalid):
         assert problems("deadletter", letter) == []
+    assert good.article == Article.from_message(article())
 
 
 def test_parse_articles_splits_outputs():
@@ -65,7 +64,7 @@ def test_parse_articles_splits_outputs():
         parsed = pipeline | beam.Create(records) | ParseArticles()
         assert_that(parsed.articles | "Ids" >> beam.Map(lambda a: a.article_id),
                     equal_to([f"{n:032x}" for n in range(3)]), label="articles")
-        assert_that(parsed.deadletter | "Offsets" >> beam.Map(lambda d: d["source_offset"]),
+        assert_that(parsed.deadletter | "Offsets" >> beam.Map(lambda d: d.record.offset),
                     equal_to([9]), label="deadletter")
 
 
@@ -79,15 +78,14 @@ def test_commits_only_an_unbroken_run(next_offset, finished, expected):
 
 
 def analysed(n: int, **fields) -> AnalysedArticle:
-    item = AnalysedArticle(record=record(json.dumps(article(n)).encode(), offset=n), article=article(n))
-    return dataclasses.replace(item, **fields)
+    return dataclasses.replace(parsed(article(n), offset=n), **fields)
 
 
 def test_article_document_lists_entities_by_type():
     item = analysed(1, entities=(
         Entity("Ihar Losik", "PERSON", (Mention("Losik", 10, 15), Mention("Ihar Losik", 40, 50))),
         Entity("Belavia", "ORG", ()), Entity("Minsk", "GPE", ()), Entity("Baltic Sea", "LOC", ())),
-        topics=({"name": "prisoner_release", "score": 0.9, "evidence": ["Prisoners were freed."]},),
+        topics=(TopicTag("prisoner_release", 0.9, ("Prisoners were freed.",)),),
         provenance={"model": "en_core_web_sm-3.8.0", "topic_rules": "1"})
     document = article_document(item)
     assert document["persons"] == ["Ihar Losik"] and document["organisations"] == ["Belavia"]
@@ -96,6 +94,8 @@ def test_article_document_lists_entities_by_type():
         {"text": "Losik", "start": 10, "end": 15}, {"text": "Ihar Losik", "start": 40, "end": 50}]}
     assert document["story_id"] == document["article_id"] and "schema_version" not in document
     assert document["source"] == {"topic": "news.articles", "partition": 0, "offset": 1}
+    assert document["topics"] == [
+        {"name": "prisoner_release", "score": 0.9, "evidence": ["Prisoners were freed."]}]
     assert article_document(item) == document  # deterministic: a replay writes the same document
 
 
@@ -107,8 +107,8 @@ def test_index_articles_writes_and_dead_letters_refusals(es, settings, index_nam
         indexed = pipeline | beam.Create(items) | IndexArticles(settings)
         assert_that(indexed.indexed | "Ids" >> beam.Map(lambda a: a.article_id),
                     equal_to([f"{1:032x}", f"{2:032x}", f"{1:032x}"]), label="indexed")
-        assert_that(indexed.deadletter | "Why" >> beam.Map(lambda d: (d["stage"], d["source_offset"],
-                                                                    "strict_dynamic_mapping" in d["reason"])),
+        assert_that(indexed.deadletter | "Why" >> beam.Map(lambda d: (d.stage, d.record.offset,
+                                                                    "strict_dynamic_mapping" in d.reason)),
                     equal_to([("index", 3, True)]), label="deadletter")
     es.indices.refresh(index=index_name)
     assert es.count(index=index_name)["count"] == 2
@@ -120,8 +120,8 @@ def test_index_articles_writes_and_dead_letters_refusals(es, settings, index_nam
 
 def test_dead_letters_reach_kafka_with_their_reason(kafka, topic):
     settings = dataclasses.replace(kafka, topic_deadletter=topic)
-    letters = [dead_letter(record(b"not json", offset=n, key=f"key{n}".encode()), stage="parse",
-                           reason=f"not JSON #{n}") for n in range(3)]
+    letters = [DeadLetter(record(b"not json", offset=n, key=f"key{n}".encode()), stage="parse",
+                          reason=f"not JSON #{n}") for n in range(3)]
     with TestPipeline() as pipeline:
         positions = pipeline | beam.Create(letters) | WriteDeadLetters(settings)
         assert_that(positions, equal_to([("news.articles", 0, n) for n in range(3)]))

@@ -1,32 +1,25 @@
 """ExtractEntities, TagTopics and MatchWatchlist as PTransforms: TestPipeline and assert_that
-on the seed article (MatchWatchlist reads its watch list from the real Elasticsearch).
+on the seed article (MatchWatchlist from a fixed watch list, and from the real Elasticsearch);
+an article a step fails on leaves as a dead letter and the others pass.
 """
 
 import dataclasses
-import json
 
 from apache_beam import CoGroupByKey, Create, Map
 from apache_beam.testing.test_pipeline import TestPipeline
-from apache_beam.testing.util import BeamAssertException, assert_that
+from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
 
-from newsmon.analysis.messages import AnalysedArticle
 from newsmon.analysis.name_matching import load_watchlist_file
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.pipelines.extract_entities import ExtractEntities
-from newsmon.pipelines.match_watchlist import MatchWatchlist
+from newsmon.pipelines.match_watchlist import ElasticsearchWatchlist, FixedWatchlist, MatchWatchlist
 from newsmon.pipelines.tag_topics import TagTopics
-from tests.pipeline_outputs import EXAMPLE_WATCHLIST
-from tests.test_pipeline_e2e import SEED_MESSAGE
-from tests.test_pipeline_steps import record
+from tests.support.pipeline import EXAMPLE_WATCHLIST, SEED_MESSAGE, parsed, record
 
 SEED_PERSONS = {"Alexander Lukashenko", "Donald Trump", "Vladimir Putin", "Mikola Statkevich", "John Coale",
                 "Ihar Losik", "Ales Bialiatski", "Maria Kalesnikava", "Sviatlana Tsikhanouskaya"}
 WATCHED_IN_SEED = {"Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsikhanouskaya",
                    "Mikola Statkevich", "Alexander Lukashenko"}
-
-
-def _parsed(message: dict, offset: int = 0) -> AnalysedArticle:
-    return AnalysedArticle(record=record(json.dumps(message).encode(), offset=offset), article=message)
 
 
 def _one(check):
@@ -50,16 +43,15 @@ def test_extract_entities_names_the_seed_people_alike_in_process_and_in_children
             [local], [child] = analyses["in_process"], analyses["in_children"]
             assert (child.entities, child.sentences, child.provenance) == (
                 local.entities, local.sentences, local.provenance)
-            assert local.text.startswith(local.article["title"]) and local.sentences
+            assert local.text.startswith(local.article.title) and local.sentences
             assert local.provenance["model"].startswith("en_core_web_sm")
             if article_id == SEED_MESSAGE["article_id"]:
                 assert {e.name for e in local.entities if e.type == "PERSON"} >= SEED_PERSONS
                 assert {"Belavia", "European Union"} <= {e.name for e in local.entities if e.type == "ORG"}
 
     with TestPipeline() as pipeline:
-        articles = pipeline | Create([_parsed(SEED_MESSAGE), _parsed(other, 1)])
-        by_mode = {mode: (articles
-                          | f"Extract{mode}" >> ExtractEntities(processes=processes)
+        articles = pipeline | Create([parsed(SEED_MESSAGE), parsed(other, 1)])
+        by_mode = {mode: ((articles | f"Extract{mode}" >> ExtractEntities(processes=processes)).articles
                           | f"Key{mode}" >> Map(lambda item: (item.article_id, item)))
                    for mode, processes in (("in_process", 1), ("in_children", 2))}
         assert_that(by_mode | CoGroupByKey(), check)
@@ -67,29 +59,57 @@ def test_extract_entities_names_the_seed_people_alike_in_process_and_in_children
 
 def test_tag_topics_tags_the_seed_with_evidence(seed_analysed):
     def check(item):
-        assert {topic["name"] for topic in item.topics} == {
+        assert {topic.name for topic in item.topics} == {
             "prisoner_release", "sanctions_relief", "diplomatic_move"}
-        assert all(topic["evidence"] and topic["score"] > 0 for topic in item.topics)
+        assert all(topic.evidence and topic.score > 0 for topic in item.topics)
         assert item.provenance["topic_rules"]
 
     with TestPipeline() as pipeline:
         untagged = dataclasses.replace(seed_analysed, topics=(), alerts=())
-        assert_that(pipeline | Create([untagged]) | TagTopics(), _one(check))
+        assert_that((pipeline | Create([untagged]) | TagTopics()).articles, _one(check))
 
 
-def test_match_watchlist_raises_one_alert_per_watched_person(es, settings, aliases, seed_analysed):
+def _check_seed_alerts(item):
+    assert sorted(alert.person for alert in item.alerts) == sorted(WATCHED_IN_SEED)
+    assert len({alert.alert_id for alert in item.alerts}) == len(WATCHED_IN_SEED)
+    assert all(alert.article_id == SEED_MESSAGE["article_id"] for alert in item.alerts)
+    assert item.sentences == () and item.text == ""  # no later step needs the analysis
+
+
+def test_match_watchlist_raises_one_alert_per_watched_person(seed_analysed):
+    with TestPipeline() as pipeline:
+        unmatched = dataclasses.replace(seed_analysed, alerts=())
+        source = FixedWatchlist(load_watchlist_file(EXAMPLE_WATCHLIST))
+        matched = pipeline | Create([unmatched]) | MatchWatchlist(source)
+        assert_that(matched.articles, _one(_check_seed_alerts))
+
+
+def test_match_watchlist_reads_the_watch_list_in_elasticsearch(es, settings, aliases, seed_analysed):
     settings = dataclasses.replace(settings, es_index_watchlist=aliases["watchlist"])
     store = WatchlistStore(es, aliases["watchlist"])
     store.setup()
     store.put(load_watchlist_file(EXAMPLE_WATCHLIST))
     es.indices.refresh(index=aliases["watchlist"])
-
-    def check(item):
-        assert sorted(alert["person"] for alert in item.alerts) == sorted(WATCHED_IN_SEED)
-        assert len({alert["alert_id"] for alert in item.alerts}) == len(WATCHED_IN_SEED)
-        assert all(alert["article_id"] == SEED_MESSAGE["article_id"] for alert in item.alerts)
-        assert item.sentences == () and item.text == ""  # no later step needs the analysis
-
     with TestPipeline() as pipeline:
         unmatched = dataclasses.replace(seed_analysed, alerts=())
-        assert_that(pipeline | Create([unmatched]) | MatchWatchlist(settings), _one(check))
+        matched = pipeline | Create([unmatched]) | MatchWatchlist(ElasticsearchWatchlist(settings))
+        assert_that(matched.articles, _one(_check_seed_alerts))
+
+
+def test_an_article_a_step_fails_on_is_dead_lettered_alone(seed_analysed):
+    """A token without text (a corrupt analysis) breaks the topic tagger: that article
+    leaves as a dead letter, the seed goes on.
+    """
+    sentence = seed_analysed.sentences[0]
+    broken_token = dataclasses.replace(sentence.tokens[0], text=None)
+    broken_sentence = dataclasses.replace(sentence, tokens=(broken_token, *sentence.tokens[1:]))
+    poison = dataclasses.replace(seed_analysed, sentences=(broken_sentence,), topics=(), alerts=(),
+                                 record=record(b"poison", offset=7))
+    good = dataclasses.replace(seed_analysed, topics=(), alerts=())
+    with TestPipeline() as pipeline:
+        tagged = pipeline | Create([good, poison]) | TagTopics()
+        assert_that(tagged.articles | "Ids" >> Map(lambda item: item.record.offset), equal_to([0]),
+                    label="articles")
+        assert_that(tagged.deadletter | "Why" >> Map(lambda letter: (letter.stage, letter.record.offset,
+                                                                    letter.reason.split(":")[0])),
+                    equal_to([("topics", 7, "AttributeError")]), label="deadletter")

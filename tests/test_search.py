@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from newsmon.connectors.elasticsearch import bulk_index, setup_index
+from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.connectors.es_indices import migrate, setup_all
 from newsmon.pipelines.index_articles import article_document
 from newsmon.schemas import load_index_template
@@ -30,7 +30,7 @@ def indexed(es, aliases, seed_analysed):
     """The seed story indexed under this test's articles alias."""
     setup_index(es, "news-articles", aliases["articles"])
     document = article_document(seed_analysed)
-    assert bulk_index(es, aliases["articles"], [(seed_analysed.article_id, document)]) == []
+    assert write_documents(es, aliases["articles"], [(seed_analysed.article_id, document)]) == []
     es.indices.refresh(index=aliases["articles"])
     return aliases
 
@@ -76,7 +76,7 @@ def test_search_finds_the_seed_story_every_way(indexed, seed_analysed):
     assert found(indexed, "--until", "2025-01-01") == 0
 
     table = newsmon_search(indexed, "pardoned", "--topic", "prisoner_release", "--histogram", "topic").stdout
-    assert seed_analysed.article["title"] in table and "«pardoned»" in table
+    assert seed_analysed.article.title in table and "«pardoned»" in table
     assert "per topic:" in table and "1 stories match" in table
     assert newsmon_search(indexed, "--count", "--person", "Ihar Losik").stdout.strip() == "1 stories match"
     explained = newsmon_search(indexed, "--explain", "Belavia", "--person", "Ihar Losik").stdout
@@ -89,7 +89,7 @@ def test_migration_keeps_every_document_and_writers_keep_writing(es, indexed, se
     alias = indexed["articles"]
     story = article_document(seed_analysed)
     before = [(f"{n:032x}", story | {"article_id": f"{n:032x}"}) for n in range(300)]
-    assert bulk_index(es, alias, before) == []
+    assert write_documents(es, alias, before) == []
     changed = copy.deepcopy(load_index_template("news-articles"))
     changed["template"]["mappings"]["properties"]["cluster_label"] = {"type": "keyword"}
 
@@ -98,7 +98,7 @@ def test_migration_keeps_every_document_and_writers_keep_writing(es, indexed, se
 
     def write_meanwhile():
         for start in range(0, len(during), 10):
-            assert bulk_index(es, alias, during[start:start + 10]) == []
+            assert write_documents(es, alias, during[start:start + 10]) == []
 
     writer = threading.Thread(target=write_meanwhile)
     writer.start()

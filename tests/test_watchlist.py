@@ -19,16 +19,18 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from newsmon.analysis.alerts import alert_id
+from newsmon.analysis.messages import Alert
 from newsmon.analysis.name_matching import WatchEntry, load_watchlist_file
-from newsmon.connectors.elasticsearch import bulk_index, make_client, setup_index
+from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
 from newsmon.errors import ConfigError
 from newsmon.pipelines import match_watchlist
 from newsmon.pipelines.index_articles import article_document
+from newsmon.pipelines.match_watchlist import ElasticsearchWatchlist, FixedWatchlist
 from newsmon.pipelines.write_alerts import WriteAlerts
 from newsmon.schemas import problems
-from tests.test_pipeline_e2e import SEED_MESSAGE
+from tests.support.pipeline import SEED_MESSAGE
 
 EXAMPLE = resources.files("newsmon.seeds") / "watchlist.example.yaml"
 WATCHED = {"Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsikhanouskaya",
@@ -37,13 +39,14 @@ WATCHED = {"Ihar Losik", "Maria Kalesnikava", "Ales Bialiatski", "Sviatlana Tsik
 
 def test_seed_alerts_name_each_watched_person_once(seed_analysed):
     alerts = seed_analysed.alerts
-    assert {a["person"] for a in alerts} >= WATCHED
-    assert len({a["alert_id"] for a in alerts}) == len(alerts)
+    assert {a.person for a in alerts} >= WATCHED
+    assert len({a.alert_id for a in alerts}) == len(alerts)
     for alert in alerts:
-        assert problems("alert", alert) == []
-        assert alert["alert_id"] == alert_id(alert["entry_id"], SEED_MESSAGE["article_id"])
-        assert all(form in seed_analysed.text for form in alert["matched_forms"])
-        assert {"prisoner_release", "sanctions_relief", "diplomatic_move"} <= set(alert["topics"])
+        assert problems("alert", alert.to_message()) == []
+        assert Alert.from_message(alert.to_message()) == alert
+        assert alert.alert_id == alert_id(alert.entry_id, SEED_MESSAGE["article_id"])
+        assert all(form in seed_analysed.text for form in alert.matched_forms)
+        assert {"prisoner_release", "sanctions_relief", "diplomatic_move"} <= set(alert.topics)
 
 
 def test_watch_entries_in_elasticsearch(es, aliases):
@@ -66,7 +69,7 @@ def test_watch_entries_in_elasticsearch(es, aliases):
 def test_retro_search_confirms_each_hit(es, aliases, seed_analysed):
     setup_index(es, "news-articles", aliases["articles"])
     document = article_document(seed_analysed)
-    assert bulk_index(es, aliases["articles"], [(seed_analysed.article_id, document)]) == []
+    assert write_documents(es, aliases["articles"], [(seed_analysed.article_id, document)]) == []
     es.indices.refresh(index=aliases["articles"])
     losik = WatchEntry.create("Ihar Losik")
     [story] = stories_naming(es, aliases["articles"], losik)
@@ -85,12 +88,12 @@ def test_alerts_are_written_once_whatever_the_replays(es, kafka, aliases, seed_a
         for _ in range(2):  # the second run is a replay: nothing new anywhere
             with TestPipeline() as pipeline:
                 passed = pipeline | beam.Create([seed_analysed]) | WriteAlerts(settings)
-                assert_that(passed | beam.Map(lambda item: item.article_id),
+                assert_that(passed.articles | beam.Map(lambda item: item.article_id),
                             equal_to([SEED_MESSAGE["article_id"]]))
         consumer = make_consumer(settings, topic, consumer_timeout_ms=3000, group_id=None)
         messages = [json.loads(r.value) for r in consumer]
         consumer.close()
-        assert sorted(m["alert_id"] for m in messages) == sorted(a["alert_id"] for a in seed_analysed.alerts)
+        assert sorted(m["alert_id"] for m in messages) == sorted(a.alert_id for a in seed_analysed.alerts)
         es.indices.refresh(index=aliases["alerts"])
         stored = es.search(index=aliases["alerts"], size=100)["hits"]["hits"]
         assert len(stored) == len(seed_analysed.alerts)
@@ -125,14 +128,25 @@ def test_watch_commands(es, aliases, tmp_path):
     assert "Ihar Losik" not in newsmon(env, "watch", "list", "--list", "desk").stdout
 
 
-def test_the_running_matcher_follows_the_watch_list(es, settings, aliases, seed_analysed, monkeypatch,
-                                                    closed_port):
+class _Sources:
+    """A watch-list source that reads Elasticsearch through whichever client is current."""
+
+    def __init__(self, *sources) -> None:
+        self.sources, self.calls = list(sources), 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.sources[0]()
+
+
+def test_the_running_matcher_follows_the_watch_list(es, settings, aliases, seed_analysed, closed_port):
     """A running MatchWatchlist re-reads the list (here at every article instead of every
     30 s) and keeps its last copy while Elasticsearch cannot be read.
     """
     settings = dataclasses.replace(settings, es_index_watchlist=aliases["watchlist"])
-    monkeypatch.setattr(match_watchlist, "REFRESH_SECONDS", 0)
-    step = match_watchlist._Match(settings)
+    unreachable = dataclasses.replace(settings, es_url=f"http://127.0.0.1:{closed_port}")
+    sources = _Sources(ElasticsearchWatchlist(settings), ElasticsearchWatchlist(unreachable))
+    step = match_watchlist._Match(FixedWatchlist(sources), refresh_seconds=0)
     step.setup()
     article = dataclasses.replace(seed_analysed, alerts=())
     try:
@@ -140,10 +154,34 @@ def test_the_running_matcher_follows_the_watch_list(es, settings, aliases, seed_
         assert out.alerts == ()
         WatchlistStore(es, aliases["watchlist"]).put([WatchEntry.create("Ihar Losik")])
         [out] = step.process(article)
-        assert [alert["person"] for alert in out.alerts] == ["Ihar Losik"]
-        unreachable = dataclasses.replace(settings, es_url=f"http://127.0.0.1:{closed_port}")
-        step._store = WatchlistStore(make_client(unreachable, max_retries=0), aliases["watchlist"])
+        assert [alert.person for alert in out.alerts] == ["Ihar Losik"]
+        sources.sources.reverse()  # Elasticsearch goes away
         [out] = step.process(article)
-        assert [alert["person"] for alert in out.alerts] == ["Ihar Losik"]
+        assert [alert.person for alert in out.alerts] == ["Ihar Losik"]
     finally:
         step.teardown()
+
+
+def test_no_article_is_matched_before_the_watch_list_was_read(es, settings, aliases, seed_analysed,
+                                                             closed_port):
+    """A worker that starts while Elasticsearch is unreachable waits for the first read
+    instead of matching against nobody (which would index the article without its alerts).
+    """
+    settings = dataclasses.replace(settings, es_index_watchlist=aliases["watchlist"])
+    WatchlistStore(es, aliases["watchlist"]).put([WatchEntry.create("Ihar Losik")])
+    unreachable = dataclasses.replace(settings, es_url=f"http://127.0.0.1:{closed_port}")
+    sources = _Sources(ElasticsearchWatchlist(unreachable), ElasticsearchWatchlist(settings))
+
+    def comes_back_on_the_third_try():
+        if sources.calls == 2:
+            sources.sources.reverse()
+        return sources()
+
+    step = match_watchlist._Match(FixedWatchlist(comes_back_on_the_third_try), refresh_seconds=30)
+    step.setup()
+    try:
+        [out] = step.process(dataclasses.replace(seed_analysed, alerts=()))
+    finally:
+        step.teardown()
+    assert sources.calls == 3
+    assert [alert.person for alert in out.alerts] == ["Ihar Losik"]

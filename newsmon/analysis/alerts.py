@@ -1,20 +1,14 @@
-"""Alerts from watch-list matches: one per watch entry and story, with a deterministic id.
-
-Pure functions: the id, and the ``schemas/alert.schema.json`` message for the matches of
-one entry in one article.
-"""
+"""Alerts from watch-list matches: one per watch entry and story, with a deterministic id."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from newsmon.analysis.messages import rfc3339
+from newsmon.analysis.messages import Alert, Article
 from newsmon.analysis.name_matching import Match
 
-ALERT_SCHEMA_VERSION = 1
 MAX_FORMS = 20
 MAX_EVIDENCE = 5
 
@@ -24,37 +18,27 @@ def alert_id(entry_id: str, story_id: str) -> str:
     return hashlib.sha256(f"{entry_id}\n{story_id}".encode()).hexdigest()[:32]
 
 
-def _unique(values: Sequence[str], limit: int) -> list[str]:
-    return list(dict.fromkeys(value.strip() for value in values if value.strip()))[:limit]
+def _unique(values: Sequence[str], limit: int) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value.strip() for value in values if value.strip()))[:limit]
 
 
-def build_alert(article: dict[str, Any], topics: Sequence[str], mentions: Sequence[Match], *,
-                alert_time: datetime) -> dict[str, Any]:
+def build_alert(article: Article, topics: Sequence[str], mentions: Sequence[Match], *,
+                alert_time: datetime) -> Alert:
     """The alert for the ``mentions`` (all of one watch entry) of one article."""
     entry = mentions[0].entry
-    story_id = article["article_id"]  # until stories are clustered
-    return {
-        "schema_version": ALERT_SCHEMA_VERSION,
-        "alert_id": alert_id(entry.entry_id, story_id),
-        "entry_id": entry.entry_id,
-        "person": entry.name,
-        "list": entry.list_name,
-        "story_id": story_id,
-        "article_id": article["article_id"],
-        "matched_forms": _unique([m.form for m in mentions], MAX_FORMS),
-        "evidence": [text[:5000] for text in _unique([m.evidence for m in mentions], MAX_EVIDENCE)],
-        "confidence": round(max(m.confidence for m in mentions), 4),
-        "topics": list(topics),
-        "title": article["title"],
-        "url": article["url"],
-        "source_name": article["source_name"],
-        "published_at": article["published_at"],
-        "alert_time": rfc3339(alert_time),
-    }
+    story_id = article.article_id  # until stories are clustered
+    return Alert(
+        alert_id=alert_id(entry.entry_id, story_id), entry_id=entry.entry_id, person=entry.name,
+        list_name=entry.list_name, story_id=story_id, article_id=article.article_id,
+        matched_forms=_unique([m.form for m in mentions], MAX_FORMS),
+        evidence=tuple(text[:5000] for text in _unique([m.evidence for m in mentions], MAX_EVIDENCE)),
+        confidence=round(max(m.confidence for m in mentions), 4), topics=tuple(topics), title=article.title,
+        url=article.url, source_name=article.source_name, published_at=article.published_at,
+        alert_time=alert_time)
 
 
-def alerts_for(article: dict[str, Any], topics: Sequence[str], mentions: Sequence[Match], *,
-               alert_time: datetime) -> list[dict[str, Any]]:
+def alerts_for(article: Article, topics: Sequence[str], mentions: Sequence[Match], *,
+               alert_time: datetime) -> list[Alert]:
     """One alert per watch entry among ``mentions``, in the order they are first named."""
     by_entry: dict[str, list[Match]] = {}
     for mention in mentions:

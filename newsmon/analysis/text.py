@@ -8,8 +8,12 @@ pipeline steps on any runner, and are easy to test.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsmon.analysis.messages import Article
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,12 @@ def sentences_of(doc: Any) -> tuple[Sentence, ...]:
     return tuple(result)
 
 
-def article_text(article: dict[str, Any]) -> str:
+def article_text(article: Article | Mapping[str, Any]) -> str:
     """The text spaCy reads: the title, a blank line, then the fullest body the article has.
 
-    Entity and evidence offsets refer to this text.
+    ``article`` is an :class:`Article` or its message (an indexed document will do). Entity
+    and evidence offsets refer to this text.
     """
-    body = article.get("content") or article.get("summary") or ""
-    return f"{article['title']}\n\n{body}" if body else article["title"]
+    fields = article if isinstance(article, Mapping) else vars(article)
+    body = fields.get("content") or fields.get("summary") or ""
+    return f"{fields['title']}\n\n{body}" if body else fields["title"]

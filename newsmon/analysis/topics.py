@@ -49,6 +49,13 @@ class TopicTag:
     score: float
     evidence: tuple[str, ...]
 
+    def to_message(self) -> dict[str, Any]:
+        return {"name": self.name, "score": self.score, "evidence": list(self.evidence)}
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> TopicTag:
+        return cls(name=message["name"], score=message["score"], evidence=tuple(message["evidence"]))
+
 
 @dataclass(frozen=True)
 class TokenTest:
