@@ -34,7 +34,7 @@ from newsmon.analysis.text import article_text  # noqa: E402
 from newsmon.connectors.alert_delivery import run_delivery  # noqa: E402
 from newsmon.connectors.elasticsearch import drop_index, make_client  # noqa: E402
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer  # noqa: E402
-from newsmon.connectors.notifiers import parse_config  # noqa: E402
+from newsmon.connectors.notifier_config import parse_config  # noqa: E402
 from newsmon.connectors.watchlist_store import WatchlistStore  # noqa: E402
 from newsmon.pipelines import article_pipeline  # noqa: E402
 from newsmon.settings import Settings  # noqa: E402

@@ -39,7 +39,8 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from newsmon.connectors.kafka import make_consumer
-from newsmon.connectors.notifiers import DeliveryConfig, DeliveryError, ListConfig, Notifier
+from newsmon.connectors.notifier_config import DeliveryConfig, ListConfig
+from newsmon.connectors.notifiers import DeliveryError, Notifier
 from newsmon.schemas import problems
 from newsmon.settings import Settings
 
@@ -113,7 +114,8 @@ class Dispatcher:
                  sleep: Callable[[float], None] = time.sleep, on_result: OnResult | None = None,
                  remember: int = REMEMBER_IDS) -> None:
         if not isinstance(config, DeliveryConfig):
-            msg = f"config must be a DeliveryConfig (notifiers.load_config), got {type(config).__name__}"
+            msg = (f"config must be a DeliveryConfig (notifier_config.load_config), "
+                   f"got {type(config).__name__}")
             raise TypeError(msg)
         if remember < 1:
             msg = f"remember must be at least 1, got {remember}"

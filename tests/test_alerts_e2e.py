@@ -20,7 +20,7 @@ from newsmon.connectors.feed_list import read_opml
 from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.kafka import make_consumer, make_producer
-from newsmon.connectors.notifiers import parse_config
+from newsmon.connectors.notifier_config import parse_config
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.demo import SEEDS, serve_demo_feeds
 from newsmon.pipelines import article_pipeline, match_watchlist
