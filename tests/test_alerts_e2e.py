@@ -25,7 +25,7 @@ from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.demo import SEEDS, serve_demo_feeds
 from newsmon.pipelines import article_pipeline, match_watchlist
 from tests.smtp_server import SMTPServer
-from tests.test_pipeline_e2e import isolated, message, wait_for  # noqa: F401 - isolated is a fixture
+from tests.test_pipeline_e2e import message, wait_for
 from tests.webhook_server import WebhookServer
 
 SECRET = "webhook-secret-for-tests"
