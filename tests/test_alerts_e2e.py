@@ -56,7 +56,7 @@ def finished(settings, group: str) -> bool:
         consumer.close()
 
 
-def test_a_watched_person_is_alerted_once_on_every_channel(isolated, es, tmp_path):  # noqa: F811
+def test_a_watched_person_is_alerted_once_on_every_channel(isolated, es, tmp_path):
     settings = dataclasses.replace(isolated, feed_parse_processes=0)
     watchlist = WatchlistStore(es, settings.es_index_watchlist)
     watchlist.put([WatchEntry.create("Ihar Losik", list_name="desk")])
