@@ -17,13 +17,9 @@ import dataclasses
 import json
 import random
 import statistics
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 
 from newsmon.analysis.name_matching import WatchEntry
 from newsmon.analysis.nlp import load_model
@@ -31,7 +27,7 @@ from newsmon.analysis.text import article_text
 from newsmon.connectors.alert_delivery import run_delivery
 from newsmon.connectors.elasticsearch import drop_index, make_client
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer
-from newsmon.connectors.notifiers import parse_config
+from newsmon.connectors.notifier_config import parse_config
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.pipelines import article_pipeline
 from newsmon.settings import Settings

@@ -1,24 +1,10 @@
 """Alert delivery: hand each alert to the notifiers of its watch list, outside the pipeline.
 
-:class:`Dispatcher` routes an alert to the notifiers configured for its ``list`` and for
-``"*"`` (``newsmon.connectors.notifiers``). Lists with ``digest_minutes > 0`` collect their
-alerts and send them as one message per period (the period starts with the first alert
-held, so a list gets at most one message per period, and an alert waits at most one
-period; a digest of more than 100 alerts goes out as several messages); other lists'
-alerts go out at once. Every notifier's outcome is reported to ``on_result`` (default:
-logged), and a failure never stops the other notifiers or the alerts after it. An alert
-id seen again (a Kafka redelivery) is delivered once per process.
-
-:func:`run_delivery` is the delivery loop: it reads ``news.alerts`` with a Kafka consumer
-group, checks each value against ``schemas/alert.schema.json`` (an invalid one is logged
-with its topic, partition and offset, counted and skipped), dispatches it, sends digests
-when due, and commits an offset only once every alert before it has been handed to all its
-notifiers (delivered, or failed and reported): a restart neither resends what was handled
-nor skips what was not. An alert held for a digest holds back its partition's commit until
-the digest is sent, so after a crash the alerts read since then are sent again.
-
-Delivery is synchronous in one thread: a slow or dead endpoint delays the alerts behind
-it by its timeouts and retries (bounded, see ``notifiers``), never the Beam pipeline.
+:class:`Dispatcher` routes an alert to the notifiers of its ``list`` and of ``"*"``, at once
+or held for the list's digest, and reports every notifier's outcome; :func:`run_delivery`
+is the loop that reads ``news.alerts`` with a consumer group and commits an offset only
+once every alert before it has been handed to all its notifiers. What users see (digest
+periods, redeliveries, what a crash resends): ``docs/alerts-delivery.md``.
 """
 
 from __future__ import annotations
@@ -39,7 +25,8 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from newsmon.connectors.kafka import make_consumer
-from newsmon.connectors.notifiers import DeliveryConfig, DeliveryError, ListConfig, Notifier
+from newsmon.connectors.notifier_config import DeliveryConfig, ListConfig
+from newsmon.connectors.notifiers import DeliveryError, Notifier
 from newsmon.schemas import problems
 from newsmon.settings import Settings
 
@@ -103,7 +90,9 @@ class _Digest:
 
 
 class Dispatcher:
-    """Routes alerts to the notifiers of their list; see the module docstring.
+    """Routes alerts to the notifiers of their list and of ``"*"``: at once, or held for a
+    digest whose period starts with the first alert held. A failing notifier never stops
+    the others; an alert id seen again is delivered once per process.
 
     ``clock`` (seconds, monotonic) times digests; ``sleep`` is what notifiers wait with
     between retries (both injectable for tests). Not thread-safe: one delivery loop.
@@ -113,7 +102,8 @@ class Dispatcher:
                  sleep: Callable[[float], None] = time.sleep, on_result: OnResult | None = None,
                  remember: int = REMEMBER_IDS) -> None:
         if not isinstance(config, DeliveryConfig):
-            msg = f"config must be a DeliveryConfig (notifiers.load_config), got {type(config).__name__}"
+            msg = (f"config must be a DeliveryConfig (notifier_config.load_config), "
+                   f"got {type(config).__name__}")
             raise TypeError(msg)
         if remember < 1:
             msg = f"remember must be at least 1, got {remember}"
@@ -269,9 +259,11 @@ def run_delivery(settings: Settings, config: DeliveryConfig, *, group: str = "ne
                  on_result: OnResult | None = None, start: Literal["earliest", "latest"] = "earliest",
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> DeliveryStats:
-    """Deliver the alerts of ``settings.topic_alerts`` until ``stop`` is set; see the
-    module docstring. ``start`` is where a group with no committed offset begins. Pending
-    digests are sent, and offsets committed, before it returns the counts.
+    """Deliver the alerts of ``settings.topic_alerts`` until ``stop`` is set. A record that is
+    not an alert is logged (topic, partition, offset), counted and skipped; an alert held for
+    a digest holds back its partition's commit until the digest is sent. ``start`` is where
+    a group with no committed offset begins. Pending digests are sent, and offsets
+    committed, before it returns the counts.
     """
     if start not in ("earliest", "latest"):
         msg = f"start must be 'earliest' or 'latest', got {start!r}"

@@ -180,7 +180,7 @@ def tail_alerts(settings: Settings, *, from_beginning: bool) -> None:
 
 def alerts_deliver(args: argparse.Namespace, settings: Settings) -> int:
     from newsmon.connectors.alert_delivery import run_delivery
-    from newsmon.connectors.notifiers import load_config
+    from newsmon.connectors.notifier_config import load_config
 
     config = load_config(args.config)
     stop = threading.Event()

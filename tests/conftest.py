@@ -19,6 +19,8 @@ from newsmon.connectors.kafka import check_kafka, ensure_topics, make_admin
 from newsmon.errors import ServiceUnavailableError
 from newsmon.settings import Settings
 
+pytest_plugins = ["tests.support.notifiers"]  # webhook receiver, SMTP server, TLS files
+
 REQUIRE_SERVICES = bool(os.environ.get("CI") or os.environ.get("NEWSMON_REQUIRE_SERVICES"))
 
 

@@ -20,7 +20,7 @@ from newsmon.connectors.feed_list import read_opml
 from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.kafka import make_consumer, make_producer
-from newsmon.connectors.notifiers import parse_config
+from newsmon.connectors.notifier_config import parse_config
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.demo import SEEDS, serve_demo_feeds
 from newsmon.pipelines import article_pipeline, match_watchlist
@@ -56,7 +56,7 @@ def finished(settings, group: str) -> bool:
         consumer.close()
 
 
-def test_a_watched_person_is_alerted_once_on_every_channel(isolated, es, tmp_path):  # noqa: F811
+def test_a_watched_person_is_alerted_once_on_every_channel(isolated, es, tmp_path):
     settings = dataclasses.replace(isolated, feed_parse_processes=0)
     watchlist = WatchlistStore(es, settings.es_index_watchlist)
     watchlist.put([WatchEntry.create("Ihar Losik", list_name="desk")])

@@ -1,7 +1,8 @@
 """Kibana saved objects: the packaged NDJSON is well formed, every field it names exists with
-a suitable type in the index templates and in the real Elasticsearch, the checker catches
-broken copies, and the import speaks Kibana's API to a local HTTP server that checks each
-request the way Kibana's ``POST /api/saved_objects/_import`` does.
+a suitable type in the index templates and in the real Elasticsearch, the checker
+(``tests/support/kibana_check.py``) catches broken copies, and the import speaks Kibana's
+API to a local HTTP server that checks each request the way Kibana's
+``POST /api/saved_objects/_import`` does.
 """
 
 from __future__ import annotations
@@ -28,14 +29,13 @@ from newsmon.connectors.kibana import (
     KibanaImportError,
     KibanaUnreachableError,
     SavedObjectsFileError,
-    check_saved_objects,
     default_saved_objects_file,
-    field_types,
     import_saved_objects,
     load_saved_objects,
 )
 from newsmon.schemas import load_index_template
 from newsmon.settings import Secret
+from tests.support.kibana_check import check_saved_objects, field_types
 
 DATA_VIEWS = {"news-articles": "published_at", "news-alerts": "alert_time", "news-watchlist": None}
 TOPICS = ("prisoner_release", "sanctions_relief", "diplomatic_move")

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from newsmon.connectors.notifiers import verify_signature
+from newsmon.connectors.webhook_signing import verify_signature
 
 
 @dataclass
