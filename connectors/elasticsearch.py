@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError, helpers
@@ -17,7 +18,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportErr
 from newsmon import backoff
 from newsmon.errors import ServiceUnavailableError
 from newsmon.schemas import load_index_template
-from newsmon.settings import Settings
+from newsmon.settings import Secret, Settings
 
 log = logging.getLogger(__name__)
 WAIT_STATUS = frozenset({401, 403, 408, 429, 500, 502, 503, 504})
@@ -26,12 +27,35 @@ MAX_BACKOFF = 30.0
 T = TypeVar("T")
 
 
+def local_credentials_file(settings: Settings) -> Path:
+    """Where ``newsmon services up`` keeps the local node's generated user and password (0600)."""
+    return settings.home / "elasticsearch.credentials"
+
+
+def local_credentials(settings: Settings) -> tuple[str, Secret] | None:
+    """The local node's user and password, when newsmon started it and no others are set."""
+    if not settings.es_is_local or settings.es_api_key is not None or settings.es_username:
+        return None
+    try:
+        text = local_credentials_file(settings).read_text(encoding="utf-8")
+        user, _, password = text.strip().partition(":")
+    except OSError:
+        return None
+    return (user, Secret(password)) if user and password else None
+
+
 def make_client(settings: Settings, **overrides: Any) -> Elasticsearch:
+    """A client with the settings' address, TLS and credentials (on the local node started by
+    ``newsmon services up``: the user and password it generated).
+    """
     options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
+    local = local_credentials(settings)
     if settings.es_api_key is not None:
         options["api_key"] = settings.es_api_key.reveal()
     elif settings.es_username and settings.es_password is not None:
         options["basic_auth"] = (settings.es_username, settings.es_password.reveal())
+    elif local is not None:
+        options["basic_auth"] = (local[0], local[1].reveal())
     if settings.es_url.startswith("https"):
         options["verify_certs"] = settings.es_verify_certs
         if settings.es_ca_certs is not None:

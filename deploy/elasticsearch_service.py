@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
-from newsmon.connectors.elasticsearch import check_elasticsearch
+from newsmon.connectors.elasticsearch import check_elasticsearch, local_credentials_file
 from newsmon.deploy.local_service import LocalService, ServiceError, find_java, port_in_use, run_maven
 from newsmon.errors import ServiceUnavailableError
 
 ES_VERSION = "8.19.21"
 ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
 SERVICE_USER = "newsmon-es"
+LOCAL_USER = "newsmon"
 
 
 class ElasticsearchService(LocalService):
@@ -88,6 +90,10 @@ class ElasticsearchService(LocalService):
             raise ServiceError(msg)
 
     @property
+    def command_marker(self) -> str:
+        return f"-Des.path.home={self.es_home}"
+
+    @property
     def transport_port(self) -> int:
         return self.port + 100
 
@@ -105,8 +111,11 @@ class ElasticsearchService(LocalService):
             "discovery.type: single-node",
             f"path.data: {self.data_dir / 'data'}",
             f"path.logs: {self.log_dir}",
-            # A local development node: no TLS or users (use NEWSMON_ES_* for a secured cluster).
-            "xpack.security.enabled: false",
+            # Users and passwords on (any local process or a browser page could otherwise change
+            # the watch list or delete indices), TLS off: the node listens on loopback only.
+            "xpack.security.enabled: true",
+            "xpack.security.http.ssl.enabled: false",
+            "xpack.security.transport.ssl.enabled: false",
             # Shared development disks are often fuller than the production watermarks allow.
             "cluster.routing.allocation.disk.threshold_enabled: false",
             "",
@@ -114,6 +123,33 @@ class ElasticsearchService(LocalService):
         heap = self.settings.es_heap
         (self.config_dir / "jvm.options.d" / "newsmon-heap.options").write_text(
             f"-Xms{heap}\n-Xmx{heap}\n")
+        self._write_user()
+
+    def _write_user(self) -> None:
+        """The node's one user, a superuser in its file realm, with a password generated once
+        and kept in NEWSMON_HOME (mode 0600) where every newsmon command reads it.
+        """
+        credentials = local_credentials_file(self.settings)
+        if not credentials.exists():
+            credentials.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                out.write(f"{LOCAL_USER}:{secrets.token_urlsafe(24)}\n")
+        user, _, password = credentials.read_text(encoding="utf-8").strip().partition(":")
+        users = self.config_dir / "users"
+        if users.exists() and any(line.startswith(f"{user}:") for line in users.read_text().splitlines()):
+            action = ["passwd", user, "-p", password]  # the file may have been replaced: keep them equal
+        else:
+            action = ["useradd", user, "-p", password, "-r", "superuser"]
+        java_home = find_java().parent.parent
+        env = os.environ | {"ES_PATH_CONF": str(self.config_dir), "ES_JAVA_HOME": str(java_home)}
+        env.pop("ES_JAVA_OPTS", None)
+        done = subprocess.run([str(self.es_home / "bin" / "elasticsearch-users"), *action], env=env,
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            reason = (done.stdout + done.stderr).replace(password, "********").strip()[-500:]
+            msg = f"elasticsearch: could not set up the user {user}: {reason}"
+            raise ServiceError(msg)
 
     def _drop_root(self) -> list[str]:
         try:

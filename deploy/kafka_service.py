@@ -54,6 +54,10 @@ class KafkaService(LocalService):
         staging.rename(self.lib_dir)
         stamp.write_text(KAFKA_VERSION + "\n")
 
+    @property
+    def command_marker(self) -> str:
+        return str(self.data_dir / "server.properties")
+
     def launch(self) -> None:
         if port_in_use(self.controller_port):
             msg = (f"kafka: controller port {self.controller_port} on 127.0.0.1 is already in use; "

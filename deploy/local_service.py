@@ -98,6 +98,14 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def command_line(pid: int) -> str:
+    """The process's command line, its arguments joined by spaces ("" when unreadable)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def rss_mib(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -156,6 +164,11 @@ class LocalService:
     def health_detail(self) -> str:
         return "healthy"
 
+    @property
+    def command_marker(self) -> str:
+        """A word of the service process's command line that no unrelated process has."""
+        raise NotImplementedError
+
     # -- shared behaviour -------------------------------------------------------
     @property
     def data_dir(self) -> Path:
@@ -170,11 +183,16 @@ class LocalService:
         return self.data_dir / f"{self.name}.pid"
 
     def pid(self) -> int | None:
+        """The service's process, if it runs. A pid file left by a process that died may name
+        another process by now: only a process whose command line is the service's counts.
+        """
         try:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if pid_alive(pid) else None
+        if not pid_alive(pid):
+            return None
+        return pid if self.command_marker in command_line(pid) else None
 
     def up(self) -> str:
         """Start the service unless it already runs; wait until it answers."""

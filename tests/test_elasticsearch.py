@@ -1,10 +1,16 @@
-"""Index and search through the real node with the official client; an unreachable node."""
+"""Index and search through the real node with the official client; its credentials; an
+unreachable node.
+"""
+
+import dataclasses
+import stat
 
 import pytest
+import urllib3
 
-from newsmon.connectors.elasticsearch import check_elasticsearch
+from newsmon.connectors.elasticsearch import check_elasticsearch, local_credentials, local_credentials_file
 from newsmon.errors import ServiceUnavailableError
-from newsmon.settings import Settings
+from newsmon.settings import Secret, Settings
 
 
 def test_index_search_round_trip(es, index_name):
@@ -38,3 +44,25 @@ def test_unreachable_node_gives_a_clear_error(closed_port):
     settings = Settings(es_url=f"http://127.0.0.1:{closed_port}")
     with pytest.raises(ServiceUnavailableError, match=f"not reachable at http://127.0.0.1:{closed_port}"):
         check_elasticsearch(settings)
+
+
+def test_the_local_node_wants_the_generated_password(es, settings):
+    """Security is on: a request without credentials is refused; the password newsmon
+    generated is readable by its owner only and is what every client sends.
+    """
+    credentials = local_credentials_file(settings)
+    if not settings.es_is_local or not credentials.exists():
+        pytest.skip("Elasticsearch was not started by `newsmon services up` here")
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    anonymous = urllib3.PoolManager().request("GET", f"{settings.es_url}/_cluster/health")
+    assert anonymous.status == 401
+    user, password = local_credentials(settings)
+    assert es.security.authenticate()["username"] == user
+    assert password.reveal() not in repr(settings) + str(settings.describe())
+
+
+def test_given_credentials_win_over_the_generated_ones(settings):
+    other = dataclasses.replace(settings, es_username="someone", es_password=Secret("wrong"))
+    assert local_credentials(other) is None
+    with pytest.raises(ServiceUnavailableError):
+        check_elasticsearch(other)
