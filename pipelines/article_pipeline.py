@@ -19,6 +19,7 @@ import os
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from newsmon.connectors.kafka_group_lock import GroupLock
 from newsmon.errors import ConfigError
 from newsmon.pipelines.commit_offsets import CommitOffsets
 from newsmon.pipelines.dead_letters import WriteDeadLetters
@@ -119,8 +120,23 @@ def pipeline_options(argv: list[str]) -> PipelineOptions:
 
 
 def run(settings: Settings, argv: list[str]) -> RunningPipeline:
-    """Start the pipeline and return at once (``wait``, ``counters`` or ``cancel`` on the result)."""
+    """Start the pipeline and return at once (``wait``, ``counters`` or ``cancel`` on the result).
+
+    A streaming run holds its consumer group (:class:`GroupLock`) for as long as it runs: a
+    second one in the same group refuses to start instead of reading every record twice.
+    """
     options = pipeline_options(argv)
-    pipeline = beam.Pipeline(options=options)
-    build(pipeline, settings, options.view_as(ArticlePipelineOptions))
-    return RunningPipeline(pipeline.run())
+    ours = options.view_as(ArticlePipelineOptions)
+    lock = None
+    if ours.stop is None:
+        lock = GroupLock(settings, ours.consumer_group, settings.topic_articles)
+        lock.acquire()
+    try:
+        pipeline = beam.Pipeline(options=options)
+        build(pipeline, settings, ours)
+        result = pipeline.run()
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return RunningPipeline(result, on_end=lock.release if lock is not None else lambda: None)

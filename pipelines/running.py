@@ -15,13 +15,15 @@ import io
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 
 class RunningPipeline:
-    def __init__(self, result: PipelineResult) -> None:
+    def __init__(self, result: PipelineResult, on_end: Callable[[], None] = lambda: None) -> None:
         self.result = result
+        self._on_end = on_end
         self._finished = threading.Event()
         self._state: str | None = None
         self._error: BaseException | None = None
@@ -35,6 +37,7 @@ class RunningPipeline:
             self._error = exc
             self._state = PipelineState.FAILED
         finally:
+            self._on_end()
             self._finished.set()
 
     @property
