@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 
 from pipeline_throughput import PEOPLE, messages  # noqa: E402
 
-from newsmon.analysis.name_matching import WatchEntry  # noqa: E402
 from newsmon.analysis.nlp import load_model  # noqa: E402
 from newsmon.analysis.text import article_text  # noqa: E402
+from newsmon.analysis.watch_entries import WatchEntry  # noqa: E402
 from newsmon.connectors.alert_delivery import run_delivery  # noqa: E402
 from newsmon.connectors.elasticsearch import drop_index, make_client  # noqa: E402
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer  # noqa: E402

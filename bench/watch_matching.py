@@ -42,11 +42,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from string import Formatter
 
+from newsmon.analysis import article_words, name_matcher, name_patterns, spelling
 from newsmon.analysis.entities import Gazetteer, extract_entities
-from newsmon.analysis.name_matching import WatchEntry, WatchMatcher
+from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.nlp import load_model, model_id
 from newsmon.analysis.text import article_text, sentences_of
-from newsmon.pipelines import name_matching
+from newsmon.analysis.watch_entries import WatchEntry
 
 NOW = datetime(2025, 9, 12, 8, 30, tzinfo=UTC)
 GOAL = 0.10  # matching / NER with 100,000 entries
@@ -586,10 +587,11 @@ def rss_mib() -> float:
 
 
 def clear_caches() -> None:
-    """Empty the name-matching module's look-up caches, so a build pays for filling them."""
-    for value in vars(name_matching).values():
-        if callable(getattr(value, "cache_clear", None)):
-            value.cache_clear()
+    """Empty the name-matching modules' look-up caches, so a build pays for filling them."""
+    for module in (spelling, name_patterns, article_words, name_matcher):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
 
 
 @dataclass
@@ -651,7 +653,7 @@ READINGS = (("full name", "full name"), ("initials", "initials"), ("alias", "one
 
 
 def reading(reason: str) -> str:
-    """How a mention was read, from its reason (see name_matching.CONFIDENCE)."""
+    """How a mention was read, from its reason (see newsmon.analysis.name_matcher.CONFIDENCE)."""
     for prefix, label in READINGS:
         if reason.startswith(prefix):
             return label

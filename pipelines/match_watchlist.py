@@ -18,7 +18,7 @@ from elasticsearch import ApiError, TransportError
 
 from newsmon.analysis.alerts import alerts_for
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.analysis.name_matching import WatchMatcher
+from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.settings import Settings

@@ -14,10 +14,11 @@ from importlib import resources
 from newsmon.analysis.alerts import alerts_for
 from newsmon.analysis.entities import Gazetteer, extract_entities
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.analysis.name_matching import WatchMatcher, load_watchlist_file
+from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.nlp import load_model
 from newsmon.analysis.text import article_text, sentences_of
 from newsmon.analysis.topics import TopicRules, tag_topics
+from newsmon.analysis.watch_entries import load_watchlist_file
 from tests.test_pipeline_e2e import SEED_MESSAGE
 from tests.test_pipeline_steps import record
 

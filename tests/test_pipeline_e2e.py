@@ -16,7 +16,7 @@ import pytest
 from kafka import TopicPartition
 
 from newsmon.analysis.messages import Article
-from newsmon.analysis.name_matching import load_watchlist_file
+from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.article import article_id
 from newsmon.connectors.kafka import make_consumer, make_producer
 from newsmon.connectors.watchlist_store import WatchlistStore

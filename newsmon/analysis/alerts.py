@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from newsmon.analysis.messages import rfc3339
-from newsmon.analysis.name_matching import Match
+from newsmon.analysis.name_matcher import Match
 
 ALERT_SCHEMA_VERSION = 1
 MAX_FORMS = 20
