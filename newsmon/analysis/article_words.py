@@ -14,9 +14,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from newsmon.analysis.entities import HONORIFICS, TITLE_MODIFIERS, TITLE_WORDS, Entity
+from newsmon.analysis.entities import Entity
 from newsmon.analysis.spelling import fold, given_groups, spelling_key
 from newsmon.analysis.text import Sentence, Token
+from newsmon.analysis.word_lists import word_lists
 
 MAX_EVIDENCE = 600  # characters
 
@@ -41,87 +42,6 @@ _NAME_GAP = re.compile(r"[ \t\u00a0]{1,3}")
 _INITIAL_GAP = re.compile(r"\.[ \t\u00a0]{0,3}")
 NON_PERSON_TYPES = frozenset({"ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW",
                               "LANGUAGE"})
-_TITLES = frozenset(TITLE_WORDS | TITLE_MODIFIERS | HONORIFICS | {"mrs", "ms", "miss", "mx", "st", "saint"})
-_FUNCTION_WORDS = frozenset({
-    "a", "an", "the", "and", "but", "or", "nor", "so", "yet", "if", "when", "while", "after", "before", "as",
-    "since", "until", "because", "though", "although", "for", "of", "in", "on", "at", "by", "to", "from",
-    "with", "without", "about", "against", "between", "into", "through", "during", "under", "over", "like",
-    "this", "that", "these", "those", "he", "she", "it", "we", "they", "his", "her", "its", "their", "our",
-    "i", "you", "my", "your", "there", "here", "then", "now", "also", "even", "only", "still", "both",
-    "either", "neither", "not", "no", "yes", "all", "some", "many", "most", "several", "other", "another",
-    "according", "meanwhile", "however", "why", "what", "who", "whom", "whose", "which", "where", "how",
-    "has", "had", "have", "is", "was", "were", "are", "be", "been", "will", "would", "could", "should",
-    "may", "might", "must", "can", "did", "does", "do", "said", "says", "asked", "told",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
-    "march", "april", "june", "july", "august", "september", "october", "november", "december",
-})
-# A capitalised word after a name that makes it the name of something else.
-THING_HEADS = frozenset({
-    "tower", "towers", "foundation", "street", "st", "avenue", "ave", "square", "bridge", "university",
-    "institute", "center", "centre", "hotel", "hotels", "airport", "college", "school", "hospital",
-    "library", "museum", "park", "stadium", "arena", "plaza", "building", "hall", "memorial", "monument",
-    "prize", "award", "fund", "trust", "group", "corporation", "corp", "company", "co", "inc", "ltd",
-    "llc", "organization", "organisation", "boulevard", "road", "lane", "river", "lake", "island",
-    "county", "district", "mountain", "station", "bay", "estate", "resort", "enterprises", "holdings",
-    "industries", "media", "productions", "records", "doctrine", "act", "law", "plan", "report",
-    "administration", "campaign", "gallery", "theatre", "theater", "cup", "trophy",
-    "medal", "lecture", "scholarship", "fellowship", "chair", "house", "palace", "castle", "cathedral",
-    "church", "mosque", "temple", "airlines", "airways", "bank", "capital", "partners", "associates",
-    "brothers", "bros", "motors", "pharmaceuticals", "labs", "laboratories", "network", "channel",
-    "times", "post", "journal", "herald", "tribune", "gazette", "news", "press", "office", "party", "bloc",
-    "movement", "headquarters", "team", "initiative", "council", "committee",
-})
-# Heads of places and facilities, which make a name the name of something else even one
-# capitalised word further on ("Bush Intercontinental Airport", "Trump International Hotel");
-# organisations named after a person ("Navalny Anti-Corruption Foundation") do not.
-FACILITY_HEADS = frozenset({
-    "tower", "towers", "street", "st", "avenue", "ave", "square", "bridge", "university", "institute",
-    "center", "centre", "hotel", "hotels", "airport", "college", "school", "hospital", "library", "museum",
-    "park", "stadium", "arena", "plaza", "building", "hall", "memorial", "monument", "boulevard", "road",
-    "lane", "station", "resort", "gallery", "theatre", "theater", "house", "palace", "castle", "cathedral",
-    "church", "mosque", "temple", "highway", "parkway", "expressway", "terminal", "tunnel", "dam", "pier",
-    "harbour", "harbor", "port", "base", "campus", "complex", "clinic", "prison", "golf", "club", "course",
-    "casino", "estate", "river", "lake", "island", "mountain", "bay", "county", "district",
-})
-# English words that are also surnames: alone, they need the full name or a clear person
-# reading (tagged PERSON, a proper noun, not a modifier of another noun) before they count.
-COMMON_WORDS = frozenset({
-    "black", "white", "brown", "green", "grey", "gray", "gold", "golden", "silver", "rose", "red", "blue",
-    "bush", "wood", "woods", "forest", "hill", "hills", "field", "fields", "stone", "rock", "lake", "river",
-    "moore", "marsh", "heath", "brook", "banks", "bird", "fox", "wolf", "lamb", "crane", "swan", "hawk",
-    "finch", "drake", "bull", "bear", "lion", "fish", "salmon", "trump", "king", "knight", "bishop",
-    "pope", "prince", "duke", "earl", "lord", "baron", "marshal", "baker", "cook", "smith", "miller",
-    "hunter", "fisher", "carpenter", "mason", "turner", "taylor", "porter", "cooper", "walker", "archer",
-    "butler", "farmer", "gardner", "gardener", "shepherd", "sawyer", "weaver", "painter", "singer",
-    "young", "little", "long", "short", "small", "strong", "sharp", "rich", "rice", "price", "cash",
-    "money", "hope", "love", "joy", "may", "june", "march", "august", "winter", "summer", "spring",
-    "frost", "snow", "rain", "storm", "sun", "day", "night", "early", "late", "best", "good", "noble",
-    "wise", "hardy", "bell", "bond", "power", "powers", "rule", "law", "lawless", "chance", "fortune",
-    "cross", "church", "chapel", "hall", "house", "castle", "tower", "gates", "bridges", "street",
-    "ford", "wall", "walls", "pike", "steel", "iron", "glass", "paris", "lincoln", "chase", "pierce",
-    "rush", "grant", "wells", "pool", "pond", "booth", "head", "hand", "foot", "boot", "stout", "grace",
-    "faith", "hart", "deer", "buck", "crow", "raven", "sparrow", "partridge", "peacock", "post",
-    "page", "parks", "park", "lane", "shaw", "west", "east", "north", "south", "english", "french",
-    "welsh", "scott", "irish", "dutch", "coward", "savage", "wild", "gay", "sweet", "bitter", "sour",
-    "mills", "barr", "carr", "coles", "hammer", "nail", "horn", "ash", "oak", "elm", "birch", "pine",
-    "holly", "heather", "ivy", "daisy", "lily", "reed", "sage", "bean", "berry", "apple", "peach",
-    "cherry", "plum", "lemon", "cotton", "wool", "silk", "pepper", "salt", "sugar", "honey", "butter",
-    "bread", "rye", "wheat", "corn", "barley", "hay", "straw", "root", "branch", "leaf", "seed", "bloom",
-    "kidd", "child", "bride", "groom", "guest", "friend", "hero", "angel", "saint", "christian",
-    "moon", "star", "sky", "cloud", "wind", "waters", "well", "beach", "coast", "bay",
-    "port", "dock", "ward", "warden", "sheriff", "judge", "major", "general", "colonel", "captain",
-})
-# Places that are also surnames (the article's own GPE / LOC entities count as well).
-PLACE_WORDS = frozenset({
-    "washington", "lincoln", "jackson", "houston", "austin", "dallas", "denver", "phoenix", "madison",
-    "jordan", "georgia", "israel", "chad", "paris", "london", "berlin", "florence", "victoria", "sydney",
-    "hamilton", "kent", "york", "chester", "lancaster", "warwick", "derby", "bradford", "preston",
-    "orlando", "charlotte", "savannah", "carson", "cleveland", "jefferson", "franklin", "clinton",
-    "monroe", "richmond", "raleigh", "columbus", "scotland", "england", "wales", "ireland", "china",
-    "india", "kerry", "mayo", "clare", "cork", "sudan", "lebanon", "orange", "bristol", "essex", "sussex",
-})
-
-
 @dataclass
 class ArticleWords:
     """One article's text, words and analysis, with the look-ups matching needs."""
@@ -174,7 +94,9 @@ class ArticleWords:
         (not a title, a function word at the start of a sentence, a nationality, a place).
         """
         folded = word.folded or fold(word.text)
-        if folded in _TITLES or folded in _FUNCTION_WORDS or word.possessive:
+        lists = word_lists()
+        if (folded in lists.titles or folded in lists.title_modifiers or folded in lists.name_titles
+                or folded in lists.function_words or word.possessive):
             return False
         if spelling_key(folded) in given_groups():
             return True  # a listed given name, whatever the model made of it ("Oleg" tagged ORG)
@@ -191,8 +113,8 @@ class ArticleWords:
         case elsewhere in this article, or a place in this article (the model's reading of a
         transliterated name as a place is too often wrong to count for East Slavic names).
         """
-        folded = word.folded
-        return (folded in COMMON_WORDS or folded in PLACE_WORDS or folded in self.lower_words()
+        folded, lists = word.folded, word_lists()
+        return (folded in lists.common_words or folded in lists.place_words or folded in self.lower_words()
                 or (not slavic and folded in self.places()))
 
     def inside_longer_thing(self, start: int, end: int, surname: TextWord) -> bool:
@@ -203,13 +125,13 @@ class ArticleWords:
         for m_start, m_end, entity in self.overlapping(start, end):
             if entity.type != "PERSON" and (m_start < start or m_end > end):
                 return True
-        following = self.following(surname)
+        following, lists = self.following(surname), word_lists()
         if following is not None and following.text[:1].isupper():
-            if fold(following.text) in THING_HEADS:
+            if fold(following.text) in lists.thing_heads:
                 return True
             second = self.following(following)
-            if (second is not None and second.text[:1].isupper() and fold(second.text) in FACILITY_HEADS
-                    and fold(following.text) not in _FUNCTION_WORDS and self._naming_word(following)):
+            if (second is not None and second.text[:1].isupper() and fold(second.text) in lists.facility_heads
+                    and fold(following.text) not in lists.function_words and self._naming_word(following)):
                 return True
         if not self.sentences:
             return False

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from newsmon.analysis.word_lists import word_lists
 from newsmon.errors import ConfigError
 
 ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC")
@@ -42,41 +43,8 @@ TYPE_PRIORITY = ("PERSON", "GPE", "LOC", "ORG")
 INDEX_FIELDS = {"PERSON": "persons", "ORG": "organisations", "GPE": "places", "LOC": "places"}
 GAZETTEER_PACKAGE = "newsmon.seeds"
 GAZETTEER_FILE = "gazetteer.yaml"
-
-# Words of a title in front of a name, compared lower-cased without a final dot. Only
-# stripped from spans the model tagged PERSON (or that start with an honorific), so
-# "General Motors" and "Prince Edward Island" keep theirs.
-HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "dame"})
-TITLE_WORDS = HONORIFICS | frozenset({
-    "president", "minister", "premier", "chancellor", "secretary", "governor", "gov", "mayor",
-    "senator", "sen", "representative", "rep", "congressman", "congresswoman", "speaker",
-    "ambassador", "envoy", "commissioner", "chairman", "chairwoman", "director", "spokesman",
-    "spokeswoman", "spokesperson", "leader", "king", "queen", "prince", "princess", "emperor",
-    "pope", "patriarch", "cardinal", "archbishop", "bishop", "metropolitan", "rev", "reverend",
-    "father", "pastor", "rabbi", "imam", "sheikh", "ayatollah", "lord", "lady",
-    "professor", "judge", "justice", "general", "gen", "lieutenant", "lt", "colonel", "col",
-    "major", "maj", "captain", "capt", "admiral", "adm", "sergeant", "sgt", "commander", "marshal",
-})
-# Lower-case nouns that introduce a person's full name: "the president, X", "the journalist X".
-APPOSITIVE_WORDS = frozenset({
-    "president", "minister", "premier", "chancellor", "secretary", "governor", "mayor", "senator",
-    "speaker", "ambassador", "envoy", "commissioner", "chairman", "chairwoman", "director",
-    "spokesman", "spokeswoman", "spokesperson", "leader", "king", "queen", "pope", "patriarch",
-    "journalist", "activist", "blogger", "dissident", "lawyer", "campaigner", "politician",
-})
-TITLE_MODIFIERS = frozenset({
-    "former", "late", "acting", "interim", "then", "vice", "deputy", "prime", "foreign", "defence",
-    "defense", "first", "crown", "field", "chief", "opposition", "outgoing", "incoming", "elect",
-    "designate",
-})
-# "Secretary of State", "Minister of Foreign Affairs": the words after "of" in a title.
-OFFICE_WORDS = frozenset({
-    "state", "defence", "defense", "justice", "interior", "finance", "treasury", "health", "energy",
-    "commerce", "labor", "labour", "agriculture", "education", "transport", "transportation",
-    "foreign", "home", "homeland", "internal", "affairs", "security",
-})
+# Titles, offices, generational suffixes and the other word lists: seeds/name_words.yaml.
 DETERMINERS = frozenset({"the", "a", "an"})
-GENERATIONAL = frozenset({"jr", "sr", "ii", "iii", "iv"})
 _POSSESSIVE_END = re.compile(r"(?:['’]s|['’])$")
 
 
@@ -310,7 +278,8 @@ def _word(token: Any) -> str:
 
 
 def _is_title(token: Any) -> bool:
-    return _word(token) in TITLE_WORDS or _word(token) in TITLE_MODIFIERS
+    lists = word_lists()
+    return _word(token) in lists.titles or _word(token) in lists.title_modifiers
 
 
 def _longest_line(tokens: list[Any]) -> list[Any]:
@@ -326,15 +295,15 @@ def _longest_line(tokens: list[Any]) -> list[Any]:
 
 def _title_length(tokens: list[Any]) -> int:
     """How many leading tokens are a title: "Former US President", "Secretary of State"."""
-    i, after_title = 0, False
+    i, after_title, offices = 0, False, word_lists().offices
     while i < len(tokens):
         word = _word(tokens[i])
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if _is_title(tokens[i]) or (tokens[i].is_punct and after_title):
             i, after_title = i + 1, True
-        elif word == "of" and after_title and nxt is not None and _word(nxt) in OFFICE_WORDS:
+        elif word == "of" and after_title and nxt is not None and _word(nxt) in offices:
             i += 2
-            while i < len(tokens) and _word(tokens[i]) in OFFICE_WORDS:
+            while i < len(tokens) and _word(tokens[i]) in offices:
                 i += 1
         elif nxt is not None and _is_title(nxt) and (tokens[i].pos_ == "ADJ" or tokens[i].text.isupper()):
             i += 1  # "Belarusian President", "US President"
@@ -348,10 +317,11 @@ def _is_office(ent: Any, tokens: list[Any]) -> bool:
     a title, not an organisation.
     """
     doc, first, last = ent.doc, tokens[0].i, tokens[-1].i
-    if not all(_word(token) in OFFICE_WORDS for token in tokens):
+    lists = word_lists()
+    if not all(_word(token) in lists.offices for token in tokens):
         return False
     return ((first >= 2 and doc[first - 1].lower_ == "of" and _is_title(doc[first - 2]))
-            or (last + 1 < len(doc) and _word(doc[last + 1]) in TITLE_WORDS))
+            or (last + 1 < len(doc) and _word(doc[last + 1]) in lists.titles))
 
 
 def _bounds(tokens: list[Any]) -> tuple[int, int]:
@@ -392,11 +362,11 @@ def _from_model(ent: Any, gazetteer: Gazetteer, text: str) -> _Found | None:
         return candidate
     while len(tokens) > 1 and tokens[0].lower_ in DETERMINERS:
         tokens.pop(0)
-    if label == "PERSON" or _word(tokens[0]) in HONORIFICS:
+    if label == "PERSON" or _word(tokens[0]) in word_lists().honorifics:
         titled = _title_length(tokens)
         if titled:
             label, tokens = "PERSON", tokens[titled:]
-            if not tokens or (len(tokens) == 1 and _word(tokens[0]) in GENERATIONAL):
+            if not tokens or (len(tokens) == 1 and _word(tokens[0]) in word_lists().generational):
                 return None  # a title alone names nobody
     elif label == "ORG" and _is_office(ent, tokens):
         return None
@@ -414,10 +384,10 @@ def _after_title(doc: Any, tokens: list[Any]) -> bool:
         return False
     before = doc[first - 1]
     if before.text[:1].isupper():
-        return _word(before) in TITLE_WORDS
+        return _word(before) in word_lists().titles
     if before.text == "," and first >= 2:
         before = doc[first - 2]
-    return len(tokens) >= 2 and before.is_lower and _word(before) in APPOSITIVE_WORDS
+    return len(tokens) >= 2 and before.is_lower and _word(before) in word_lists().appositives
 
 
 def _vote(found: list[_Found]) -> dict[str, str]:
@@ -454,7 +424,7 @@ def _capitalised_place(name: str) -> bool:
 
 def _generational(words: list[str]) -> str | None:
     last = words[-1].lower().rstrip(".")
-    return last if len(words) >= 3 and last in GENERATIONAL else None
+    return last if len(words) >= 3 and last in word_lists().generational else None
 
 
 def _surname(name: str) -> str:

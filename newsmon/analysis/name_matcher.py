@@ -45,9 +45,10 @@ from newsmon.analysis.name_patterns import (
     levenshtein,
     patterns_of,
 )
-from newsmon.analysis.spelling import GENERATIONAL, fold, given_groups, spelling_key, split_name
+from newsmon.analysis.spelling import fold, given_groups, spelling_key, split_name
 from newsmon.analysis.text import Sentence
 from newsmon.analysis.watch_entries import WatchEntry
+from newsmon.analysis.word_lists import word_lists
 from newsmon.errors import ConfigError
 
 # Confidence of the best reading of a mention, before the spelling factor (below). The
@@ -257,7 +258,7 @@ class WatchMatcher:
         words, text = article.words, article.text
         following = article.following(word)
         suffix = fold(following.text) if following is not None else None
-        if (suffix in GENERATIONAL or pattern.suffix is not None) and suffix != pattern.suffix:
+        if (suffix in word_lists().generational or pattern.suffix is not None) and suffix != pattern.suffix:
             return None  # "Donald Trump Jr." is not Donald Trump, nor the other way round
         first = word.index
         for particle in reversed(pattern.particles):

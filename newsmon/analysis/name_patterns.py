@@ -12,9 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from newsmon.analysis.spelling import (
-    GENERATIONAL,
     NAME_WORD,
-    PARTICLES,
     fold,
     given_alternatives,
     looks_slavic,
@@ -22,6 +20,7 @@ from newsmon.analysis.spelling import (
     spelling_key,
 )
 from newsmon.analysis.watch_entries import WatchEntry
+from newsmon.analysis.word_lists import word_lists
 
 # How closely the words were written like the entry: exactly (after folding); a
 # romanisation of the same spelling key; a generated sound variant or a table given name;
@@ -161,13 +160,14 @@ def _pattern(number: int, written: str, *, alias: bool) -> NamePattern | None:
     hyphened = [index > 0 and text[found[index - 1].end():match.start()] == "-"
                 for index, match in enumerate(found)]
     suffix = None
-    if len(words) >= 3 and fold(words[-1]) in GENERATIONAL:
+    lists = word_lists()
+    if len(words) >= 3 and fold(words[-1]) in lists.generational:
         suffix, words, hyphened = fold(words[-1]), words[:-1], hyphened[:-1]
     if not words:
         return None
     particles: list[str] = []
     while len(words) >= 2 and (hyphened[-1] or (len(words) >= 3 and words[-2][:1].islower()
-                                                and fold(words[-2]) in PARTICLES)):
+                                                and fold(words[-2]) in lists.particles)):
         particles.insert(0, fold(words.pop(-2)))
         hyphened.pop(-1)
     folded = [fold(word) for word in words]

@@ -7,7 +7,7 @@ ye/ie/e, ou/ov/ow, w/v, sh/sz, -sky/-skiy/-skii/-ski, -ich/-ych/-itch, y/i, doub
 What a key cannot collapse, because the spellings stand for real differences between the
 languages (Belarusian akanne a/o, -ka/-ko, tsekanne ts/t, dzekanne dz/d, yakanne ia/e, h/g,
 ...), is generated from the canonical form by rules, cheapest first and capped, for names
-that look East Slavic; given names also go through a small table of
+that look East Slavic; given names also go through a small table (``seeds/name_words.yaml``) of
 Belarusian/Russian/Ukrainian pairs (Ihar/Igor, Mikola/Mikalai/Nikolai). :func:`name_forms`
 spells the variants out; the matcher (:mod:`newsmon.analysis.name_matcher`) compares keys.
 """
@@ -19,6 +19,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+
+from newsmon.analysis.word_lists import word_lists
 
 MAX_FORMS = 300  # name_forms(): spelled-out forms of one name
 TOKEN_FORMS = 80  # ... of one word of it
@@ -138,67 +140,6 @@ _SLAVIC_ENDING = re.compile(
     r"|[bcdfghklmnprstvziy]k[ao])$")
 _SLAVIC_MARK = re.compile(r"kh|zh|shch|dz|ts[aeiouy]|[bcdfgklmnprstvz]y[aeuo]|[bcdfgklmnprstvz]i[au]")
 
-# Belarusian / Russian / Ukrainian (and the usual English) spellings of one given name.
-# Only forms that need more than the spelling key and the sound rules have to be listed.
-GIVEN_NAME_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("Alexander", "Aleksandr", "Aliaksandr", "Alyaksandr", "Aleksander", "Oleksandr", "Alexandr"),
-    ("Alexandra", "Aleksandra", "Aliaksandra", "Oleksandra"),
-    ("Alexei", "Aleksei", "Alexey", "Aliaksei", "Oleksiy", "Oleksii"),
-    ("Anatoly", "Anatol", "Anatoliy", "Anatolii"),
-    ("Andrei", "Andrey", "Andrej", "Andriy", "Andrii"),
-    ("Anna", "Hanna", "Ganna"),
-    ("Anastasia", "Anastasiya", "Nastassia", "Anastasiia"),
-    ("Artyom", "Artem", "Artsiom"),
-    ("Boris", "Barys"),
-    ("Denis", "Dzianis", "Denys"),
-    ("Dmitry", "Dzmitry", "Dmytro", "Zmitser", "Zmicier"),
-    ("Fyodor", "Fedor", "Fiodar", "Fedir"),
-    ("Gennady", "Henadz", "Hennadiy", "Genadz"),
-    ("Georgy", "Georgiy", "Heorhiy", "Heorhi"),
-    ("Grigory", "Ryhor", "Hryhoriy"),
-    ("Igor", "Ihar", "Ihor"),
-    ("Ilya", "Illia", "Ilia"),
-    ("Irina", "Iryna"),
-    ("Katsiaryna", "Ekaterina", "Yekaterina", "Kateryna", "Katerina"),
-    ("Kirill", "Kiryl", "Kyrylo"),
-    ("Konstantin", "Kanstantsin", "Kostiantyn", "Kostyantyn"),
-    ("Leonid", "Leanid"),
-    ("Lyudmila", "Liudmyla", "Ludmila"),
-    ("Maksim", "Maxim", "Maksym"),
-    ("Maria", "Maryia", "Mariya", "Mariia", "Marya"),
-    ("Marina", "Maryna"),
-    ("Mikhail", "Mikhal", "Mikhas", "Mykhailo", "Michail"),
-    ("Nikita", "Mikita", "Mykyta"),
-    ("Nikolai", "Mikalai", "Mikola", "Mykola", "Mikalay", "Mikolaj"),
-    ("Natalia", "Natallia", "Nataliya", "Natalya"),
-    ("Oleg", "Aleh", "Oleh"),
-    ("Olga", "Volha", "Olha"),
-    ("Pavel", "Paval", "Pavlo"),
-    ("Pyotr", "Piotr", "Petr", "Petro", "Piatro"),
-    ("Roman", "Raman"),
-    ("Semyon", "Siamion", "Semen"),
-    ("Sergei", "Sergey", "Siarhei", "Serhiy", "Serhii"),
-    ("Stanislav", "Stanislau"),
-    ("Stepan", "Stsiapan"),
-    ("Svetlana", "Sviatlana"),
-    ("Tatiana", "Tatsiana", "Tetiana", "Tatyana"),
-    ("Valentin", "Valiantsin", "Valentyn"),
-    ("Valery", "Valer", "Valeriy"),
-    ("Vasily", "Vasil", "Vasyl"),
-    ("Viktor", "Viktar", "Victor"),
-    ("Vitaly", "Vital", "Vitaliy"),
-    ("Vladimir", "Uladzimir", "Volodymyr"),
-    ("Vyacheslav", "Viachaslau"),
-    ("Yakov", "Yakau", "Yakiv"),
-    ("Yaroslav", "Yaraslau"),
-    ("Yegor", "Yahor"),
-    ("Yelena", "Elena", "Alena", "Olena"),
-    ("Yevgeny", "Evgeny", "Yauhen", "Yevhen", "Evgenii"),
-    ("Yulia", "Yuliya", "Julia"),
-    ("Yuri", "Yury", "Yuriy", "Iurii"),
-)
-
-
 def _expand(word: str, rules: Sequence[tuple[re.Pattern[str], str]], *, limit: int,
             max_cost: int = MAX_VARIANT_COST, everywhere: bool = False) -> list[tuple[int, str]]:
     """``(cost, form)`` for ``word`` and what ``rules`` make of it, fewest rewrites first,
@@ -247,9 +188,9 @@ def _spellings(word: str) -> tuple[tuple[int, str], ...]:
 
 @lru_cache(maxsize=1)
 def given_groups() -> dict[str, tuple[str, ...]]:
-    """Spelling key of a listed given name → the folded names of its group."""
+    """Spelling key of a listed given name (``seeds/name_words.yaml``) → the folded names of its group."""
     by_key: dict[str, tuple[str, ...]] = {}
-    for group in GIVEN_NAME_GROUPS:
+    for group in word_lists().given_names:
         folded = tuple(dict.fromkeys(fold(name) for name in group))
         for name in folded:
             by_key.setdefault(spelling_key(name), folded)
@@ -276,9 +217,6 @@ def _word_forms(word: str, *, slavic: bool, given: bool) -> list[tuple[int, str]
 
 
 NAME_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ][^\W\d_]+)*\.?")
-GENERATIONAL = frozenset({"jr", "sr", "ii", "iii", "iv"})
-PARTICLES = frozenset({"von", "van", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du",
-                       "la", "le", "ter", "ten", "bin", "ibn", "al", "el"})
 
 
 def split_name(name: str) -> list[str]:
