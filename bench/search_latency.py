@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipeline_throughput
 
 from pipeline_throughput import PEOPLE, messages  # noqa: E402
 
-from newsmon.analysis.entities import Gazetteer, extract_entities  # noqa: E402
+from newsmon.analysis.entities import extract_entities  # noqa: E402
+from newsmon.analysis.gazetteer import Gazetteer  # noqa: E402
 from newsmon.analysis.messages import (
     AnalysedArticle,  # noqa: E402
     KafkaRecord,  # noqa: E402

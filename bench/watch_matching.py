@@ -43,7 +43,8 @@ from pathlib import Path
 from string import Formatter
 
 from newsmon.analysis import article_words, name_matcher, name_patterns, spelling
-from newsmon.analysis.entities import Gazetteer, extract_entities
+from newsmon.analysis.entities import extract_entities
+from newsmon.analysis.gazetteer import Gazetteer
 from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.nlp import load_model, model_id
 from newsmon.analysis.text import article_text, sentences_of

@@ -28,7 +28,8 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from newsmon import __version__
-from newsmon.analysis.entities import Entity, Gazetteer, extract_entities
+from newsmon.analysis.entities import Entity, extract_entities
+from newsmon.analysis.gazetteer import Gazetteer
 from newsmon.analysis.messages import AnalysedArticle
 from newsmon.analysis.nlp import load_model, model_id
 from newsmon.analysis.text import Sentence, article_text, sentences_of

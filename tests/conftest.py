@@ -128,7 +128,7 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def gazetteer():
-    from newsmon.analysis.entities import Gazetteer
+    from newsmon.analysis.gazetteer import Gazetteer
 
     return Gazetteer.load()
 

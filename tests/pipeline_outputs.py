@@ -12,7 +12,8 @@ from functools import cache
 from importlib import resources
 
 from newsmon.analysis.alerts import alerts_for
-from newsmon.analysis.entities import Gazetteer, extract_entities
+from newsmon.analysis.entities import extract_entities
+from newsmon.analysis.gazetteer import Gazetteer
 from newsmon.analysis.messages import AnalysedArticle
 from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.nlp import load_model

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsmon.analysis.entities import Gazetteer, extract_entities
+from newsmon.analysis.entities import extract_entities
+from newsmon.analysis.gazetteer import Gazetteer
 from newsmon.analysis.name_matcher import Match, WatchMatcher
 from newsmon.analysis.nlp import load_model
 from newsmon.analysis.text import sentences_of

@@ -5,7 +5,7 @@ watch on. A mention's name is cleaned of what leaks into spans (surrounding punc
 possessives "Lukashenko's" / "Belarus'", a leading "the", titles "President", "Mr.");
 within the article a surname alone ("Lukashenko") resolves to the one full name that
 ends with it ("Alexander Lukashenko"); the type of a name is voted over its mentions, so
-one mistaken tag does not split an entity; and the gazetteer (``seeds/gazetteer.yaml``)
+one mistaken tag does not split an entity; and the gazetteer (:mod:`newsmon.analysis.gazetteer`)
 gives well-known entities their canonical name and type ("EU" → European Union, ORG;
 the airline Belavia is an ORG, not a place). Forms the model found once, and gazetteer
 names, are then looked for where the model missed them (datelines, a surname it let slip).
@@ -23,26 +23,20 @@ Everything here is plain Python on a parsed ``Doc``: no Beam, no model loading.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from newsmon.analysis.gazetteer import Gazetteer, normalise_name, spellings_pattern
 from newsmon.analysis.word_lists import word_lists
-from newsmon.errors import ConfigError
 
 ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC")
 # A name tagged with two types equally often takes the earlier one here. The small model
 # tags capitalised words it cannot place as ORG, so ORG loses every tie.
 TYPE_PRIORITY = ("PERSON", "GPE", "LOC", "ORG")
 INDEX_FIELDS = {"PERSON": "persons", "ORG": "organisations", "GPE": "places", "LOC": "places"}
-GAZETTEER_PACKAGE = "newsmon.seeds"
-GAZETTEER_FILE = "gazetteer.yaml"
 # Titles, offices, generational suffixes and the other word lists: seeds/name_words.yaml.
 DETERMINERS = frozenset({"the", "a", "an"})
 _POSSESSIVE_END = re.compile(r"(?:['’]s|['’])$")
@@ -95,168 +89,6 @@ def index_fields(entities: Iterable[Entity]) -> dict[str, list[str]]:
         if entity.name not in names:
             names.append(entity.name)
     return fields
-
-
-# --- gazetteer -------------------------------------------------------------------------
-
-
-def _normalise(text: str) -> str:
-    """One spelling per name: straight apostrophes, single spaces."""
-    return " ".join(text.replace("’", "'").replace("‘", "'").split())
-
-
-def _alternation(spellings: Iterable[str]) -> re.Pattern[str] | None:
-    """Whole-word matches of any spelling; the longest wins where several start together."""
-    parts = []
-    for spelling in sorted(set(spellings), key=lambda s: (-len(s), s)):
-        escaped = re.escape(spelling).replace("'", "['’]")
-        parts.append(re.sub(r"(\\ )+", r"\\s+", escaped))
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)") if parts else None
-
-
-@dataclass(frozen=True)
-class GazetteerEntry:
-    """A well-known entity: its canonical name, its type, the other ways it is written."""
-
-    name: str
-    type: str
-    aliases: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            msg = f"name must be a non-empty string, got {self.name!r}"
-            raise ConfigError(msg)
-        if self.type not in ENTITY_TYPES:
-            msg = f"type must be one of {', '.join(ENTITY_TYPES)}, got {self.type!r}"
-            raise ConfigError(msg)
-        if isinstance(self.aliases, str) or not isinstance(self.aliases, list | tuple):
-            kind = "a string" if isinstance(self.aliases, str) else type(self.aliases).__name__
-            msg = f"aliases must be a list, got {kind}"
-            raise ConfigError(msg)
-        for alias in self.aliases:
-            if not isinstance(alias, str) or not alias.strip():
-                msg = f"each alias must be a non-empty string, got {alias!r}"
-                raise ConfigError(msg)
-        object.__setattr__(self, "name", _normalise(self.name))
-        object.__setattr__(self, "aliases", tuple(_normalise(alias) for alias in self.aliases))
-
-    def spellings(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
-
-
-@dataclass(frozen=True)
-class Gazetteer:
-    """Canonical names and types of well-known entities, looked up by any of their spellings.
-
-    A spelling matches text written exactly so, or the same in capitals ("BELTA" for
-    "Belta"); "US" never matches "us". Load the packaged list with :meth:`load`.
-    """
-
-    version: int
-    entries: tuple[GazetteerEntry, ...] = ()
-    _exact: dict[str, GazetteerEntry] = field(init=False, repr=False, compare=False)
-    _capitals: dict[str, GazetteerEntry | None] = field(init=False, repr=False, compare=False)
-    _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
-            msg = f"version must be a positive integer, got {self.version!r}"
-            raise ConfigError(msg)
-        exact: dict[str, GazetteerEntry] = {}
-        for entry in self.entries:
-            for spelling in entry.spellings():
-                other = exact.setdefault(spelling, entry)
-                if other is not entry:
-                    msg = f"{spelling!r} is listed for both {other.name!r} and {entry.name!r}"
-                    raise ConfigError(msg)
-        capitals: dict[str, GazetteerEntry | None] = {}
-        for spelling, entry in exact.items():
-            upper = spelling.upper()
-            # two entries written the same in capitals: neither matches the capitals
-            capitals[upper] = entry if capitals.get(upper, entry) is entry else None
-        object.__setattr__(self, "entries", tuple(self.entries))
-        object.__setattr__(self, "_exact", exact)
-        object.__setattr__(self, "_capitals", capitals)
-        object.__setattr__(self, "_pattern", _alternation([*exact, *capitals]))
-
-    def lookup(self, text: str) -> GazetteerEntry | None:
-        """The entry ``text`` names, or None."""
-        key = _normalise(text)
-        entry = self._exact.get(key)
-        if entry is None and key.isupper():
-            entry = self._capitals.get(key)
-        return entry
-
-    def matches(self, text: str) -> list[tuple[int, int, GazetteerEntry]]:
-        """``(start, end, entry)`` of each whole-word spelling in ``text``, left to right, not overlapping."""
-        if self._pattern is None:
-            return []
-        found = []
-        for match in self._pattern.finditer(text):
-            entry = self.lookup(match.group())
-            if entry is not None:
-                found.append((match.start(), match.end(), entry))
-        return found
-
-    @classmethod
-    def parse(cls, document: Any, *, source: str = "gazetteer") -> Gazetteer:
-        """Build from parsed YAML: ``{"version": int, "entities": [{"name", "type", "aliases"}]}``."""
-        if not isinstance(document, dict):
-            msg = f"{source}: a gazetteer is a mapping with `version:` and `entities:`"
-            raise ConfigError(msg)
-        unknown = set(document) - {"version", "entities"}
-        if unknown:
-            msg = f"{source}: unknown keys {', '.join(sorted(map(str, unknown)))}"
-            raise ConfigError(msg)
-        if "version" not in document:
-            msg = f"{source}: `version:` is missing"
-            raise ConfigError(msg)
-        items = document.get("entities")
-        if not isinstance(items, list):
-            msg = f"{source}: `entities:` must be a list, got {type(items).__name__}"
-            raise ConfigError(msg)
-        entries = []
-        for position, item in enumerate(items, start=1):
-            label = f"{source}: entity #{position}"
-            if not isinstance(item, dict):
-                msg = f"{label} must be a mapping with name and type, got {item!r}"
-                raise ConfigError(msg)
-            label = f"{label} ({item.get('name')!r})"
-            unknown = set(item) - {"name", "type", "aliases"}
-            if unknown:
-                msg = f"{label}: unknown keys {', '.join(sorted(map(str, unknown)))}"
-                raise ConfigError(msg)
-            try:
-                entries.append(GazetteerEntry(name=item.get("name"), type=item.get("type"),
-                                              aliases=item.get("aliases") or ()))
-            except ConfigError as exc:
-                msg = f"{label}: {exc}"
-                raise ConfigError(msg) from exc
-        try:
-            return cls(version=document["version"], entries=tuple(entries))
-        except ConfigError as exc:
-            msg = f"{source}: {exc}"
-            raise ConfigError(msg) from exc
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> Gazetteer:
-        """Read a gazetteer YAML file; without ``path``, the one packaged in ``newsmon.seeds``."""
-        if path is None:
-            resource = importlib.resources.files(GAZETTEER_PACKAGE).joinpath(GAZETTEER_FILE)
-            source, reader = f"{GAZETTEER_PACKAGE}/{GAZETTEER_FILE}", resource.read_text
-        else:
-            source, reader = str(path), Path(path).read_text
-        try:
-            text = reader(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            msg = f"cannot read the gazetteer {source}: {exc}"
-            raise ConfigError(msg) from exc
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            msg = f"{source} is not valid YAML: {exc}"
-            raise ConfigError(msg) from exc
-        return cls.parse(document, source=source)
 
 
 # --- extraction ------------------------------------------------------------------------
@@ -346,7 +178,7 @@ def _from_model(ent: Any, gazetteer: Gazetteer, text: str) -> _Found | None:
 
     def found(tokens: list[Any], label: str) -> _Found | None:
         start, end = _bounds(tokens)
-        name = _normalise(text[start:end])
+        name = normalise_name(text[start:end])
         if end <= start or not any(char.isalpha() for char in name):
             return None
         entry = gazetteer.lookup(name)
@@ -525,15 +357,15 @@ def _with_missed(doc: Any, text: str, found: list[_Found], types: dict[str, str]
                 forms[variant] = name if forms.get(variant, name) == name else None
 
     for mention in found:
-        add(_normalise(text[mention.start:mention.end]), mention.name)
+        add(normalise_name(text[mention.start:mention.end]), mention.name)
     for surname, fullest in surnames.items():
         if types.get(fullest) == "PERSON" and fullest.endswith(" " + surname):  # not "Trump" for "… Jr."
             add(surname, fullest)
     candidates = []
-    pattern = _alternation(form for form, name in forms.items() if name is not None)
+    pattern = spellings_pattern(form for form, name in forms.items() if name is not None)
     if pattern is not None:
         for match in pattern.finditer(text):
-            name = forms.get(_normalise(match.group()))
+            name = forms.get(normalise_name(match.group()))
             if name is not None:
                 candidates.append(_Found(match.start(), match.end(), name, types[name]))
     candidates += [_Found(start, end, entry.name, entry.type, fixed=True)
