@@ -70,7 +70,7 @@ def _reason(error: ValidationError) -> str:
     if not error.context:
         return error.message
     # anyOf / oneOf: say what each alternative wanted, not only that none of them matched
-    wanted = dict.fromkeys(sub.message for sub in error.context if not sub.absolute_path)
+    wanted = dict.fromkeys(sub.message for sub in error.context if not sub.relative_path)
     return (f"{error.message}: " + " or ".join(wanted)) if wanted else error.message
 
 
