@@ -69,7 +69,7 @@ def test_from_dict_rejects_bad_entries(change, message):
 
 
 def test_create_checks_its_arguments():
-    with pytest.raises(ConfigError, match="aliases must be a list"):
+    with pytest.raises(ConfigError, match="aliases: 'Igor Losik' is not of type 'array'"):
         WatchEntry.create("Ihar Losik", aliases="Igor Losik")
     with pytest.raises(ConfigError, match="timezone-aware"):
         WatchEntry.create("Ihar Losik", now=datetime(2025, 1, 1))  # noqa: DTZ001 - the point of the test
@@ -126,9 +126,16 @@ def test_csv_cells_and_defaults():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("watch:\n  - name: Ihar Losik\n    aliases: Igor Losik\n",
-     r"entry #1 \('Ihar Losik'\): `aliases` must be a list"),
-    ("watch:\n  - name: Ihar Losik\n  - aliases: [X]\n", "entry #2: `name` must be a non-empty string"),
-    ("watch:\n  - name: Ihar Losik\n    colour: red\n", "entry #1: unknown keys colour"),
+     r"team.yaml: entry #1 \('Ihar Losik'\): .*schemas/watch_entry.schema.json: "
+     r"aliases: 'Igor Losik' is not of type 'array'"),
+    ("watch:\n  - name: Ihar Losik\n  - aliases: [X]\n", "entry #2: .*name: None is not of type 'string'"),
+    ("watch:\n  - name: Ihar Losik\n    notes: [a, b]\n",
+     r"entry #1 \('Ihar Losik'\): .*notes: \['a', 'b'\] is not"),
+    ("watch:\n  - name: Ihar Losik\n    list: {a: 1}\n",
+     r"entry #1 \('Ihar Losik'\): .*list: \{'a': 1\} is not"),
+    ("watch:\n  - name: Ihar Losik\n    sources: [BBC, 5]\n", "sources/1: 5 is not of type 'string'"),
+    ("watch:\n  - name: Ihar Losik\n    colour: red\n", r"entry #1 \('Ihar Losik'\): unknown keys colour"),
+    ("watch:\n  - name: Ihar Losik\n    entry_id: abc\n", "unknown keys entry_id"),
     ("watch:\n  - name: Ihar Losik\n  - name: ihar  losik\n",
      r"entry #2 \('ihar losik'\).* as entry #1$"),
     ("watch:\n  - name: Ihar Losik\n    languages: [English]\n", r"entry #1 \('Ihar Losik'\).*languages"),

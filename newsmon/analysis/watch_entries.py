@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -48,22 +47,11 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _strings(value: Any, what: str) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list | tuple):
-        kind = "a string" if isinstance(value, str) else type(value).__name__
-        msg = f"{what} must be a list, got {kind}"
-        raise ConfigError(msg)
-    items = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            msg = f"each of {what} must be a non-empty string, got {item!r}"
-            raise ConfigError(msg)
-        items.append(_clean(item))
-    return tuple(dict.fromkeys(items))
-
-
-_TOPIC = re.compile(r"^[A-Za-z0-9_]+$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
+def _listed(value: Any) -> Any:
+    """A list of the values of a sequence field; a value of another type as it is, for the
+    schema check to name (a string is no list of one).
+    """
+    return list(value) if isinstance(value, list | tuple) else value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,54 +75,51 @@ class WatchEntry:
     updated_at: datetime
 
     def __post_init__(self) -> None:
-        label = f"watch entry {self.name!r}"
         try:
-            self._check()
+            self._normalise()
+            # the schema checks the structure; entry_id is derived, so it is checked below
+            found = [problem for problem in problems(SCHEMA, self.to_dict())
+                     if not problem.startswith("entry_id:")]
+            if found:
+                msg = f"does not match schemas/{SCHEMA}.schema.json: " + "; ".join(found[:5])
+                raise ConfigError(msg)
+            self._check_meaning()
         except ConfigError as exc:
-            msg = f"{label}: {exc}"
+            msg = f"watch entry {self.name!r}: {exc}"
             raise ConfigError(msg) from exc
 
-    def _check(self) -> None:
-        if not isinstance(self.name, str) or not _clean(self.name) or len(self.name) > 300:
-            msg = f"name must be a non-empty string of at most 300 characters, got {self.name!r}"
-            raise ConfigError(msg)
-        if not split_name(self.name):
-            msg = f"name has no letters: {self.name!r}"
-            raise ConfigError(msg)
-        if not isinstance(self.list_name, str) or not self.list_name.strip() or "\n" in self.list_name:
-            msg = f"list must be a non-empty single-line string, got {self.list_name!r}"
-            raise ConfigError(msg)
+    def _normalise(self) -> None:
+        """Whitespace collapsed, repeated values dropped (and aliases equal to the name),
+        languages lower case, times in UTC. Values of the wrong type stay for the schema check.
+        """
         set_ = object.__setattr__
-        set_(self, "name", _clean(self.name))
-        set_(self, "list_name", self.list_name.strip())
-        folded_name = self.name.casefold()
-        set_(self, "aliases", tuple(alias for alias in _strings(self.aliases, "aliases")
-                                    if alias.casefold() != folded_name))
-        for alias in self.aliases:
-            if not split_name(alias):
-                msg = f"alias has no letters: {alias!r}"
-                raise ConfigError(msg)
-        set_(self, "topics", _strings(self.topics, "topics"))
-        for topic in self.topics:
-            if not _TOPIC.match(topic):
-                msg = f"topic names are letters, digits and underscores, got {topic!r}"
-                raise ConfigError(msg)
-        set_(self, "sources", _strings(self.sources, "sources"))
-        set_(self, "languages", tuple(dict.fromkeys(lang.lower() for lang in
-                                                    _strings(self.languages, "languages"))))
-        for language in self.languages:
-            if not _LANGUAGE.match(language):
-                msg = f"languages are BCP 47 tags such as en or en-gb, got {language!r}"
-                raise ConfigError(msg)
-        if self.notes is not None and not isinstance(self.notes, str):
-            msg = f"notes must be a string or null, got {type(self.notes).__name__}"
-            raise ConfigError(msg)
         for what in ("created_at", "updated_at"):
             moment = getattr(self, what)
             if not isinstance(moment, datetime) or moment.tzinfo is None:
                 msg = f"{what} must be a timezone-aware datetime, got {moment!r}"
                 raise ConfigError(msg)
             set_(self, what, moment.astimezone(UTC))
+        if isinstance(self.name, str):
+            set_(self, "name", _clean(self.name))
+        if isinstance(self.list_name, str):
+            set_(self, "list_name", self.list_name.strip())
+        for what in ("aliases", "topics", "sources", "languages"):
+            values = getattr(self, what)
+            if not isinstance(values, list | tuple) or not all(isinstance(value, str) for value in values):
+                continue
+            values = [_clean(value) for value in values]
+            if what == "languages":
+                values = [value.lower() for value in values]
+            if what == "aliases" and isinstance(self.name, str):
+                values = [value for value in values if value.casefold() != self.name.casefold()]
+            set_(self, what, tuple(dict.fromkeys(values)))
+
+    def _check_meaning(self) -> None:
+        """What the schema cannot say: names have letters, times are in order, the id is derived."""
+        for name in (self.name, *self.aliases):
+            if not split_name(name):
+                msg = f"{'name' if name == self.name else 'alias'} has no letters: {name!r}"
+                raise ConfigError(msg)
         if self.updated_at < self.created_at:
             msg = f"updated_at {_utc_text(self.updated_at)} is before created_at {_utc_text(self.created_at)}"
             raise ConfigError(msg)
@@ -161,10 +146,8 @@ class WatchEntry:
         listed = {}
         for what, value in (("aliases", aliases), ("topics", topics), ("sources", sources),
                             ("languages", languages)):
-            if isinstance(value, str):
-                msg = f"watch entry {name!r}: {what} must be a list, got a string"
-                raise ConfigError(msg)
-            listed[what] = tuple(value) if value is not None else ()
+            # a string stays one, for the schema check to refuse: it is no list of names
+            listed[what] = () if value is None else value if isinstance(value, str) else tuple(value)
         valid = isinstance(name, str) and isinstance(list_name, str)
         entry_id = compute_entry_id(list_name, name) if valid else ""
         return cls(entry_id=entry_id, name=name, list_name=list_name, notes=notes,
@@ -176,11 +159,11 @@ class WatchEntry:
             "schema_version": SCHEMA_VERSION,
             "entry_id": self.entry_id,
             "name": self.name,
-            "aliases": list(self.aliases),
+            "aliases": _listed(self.aliases),
             "list": self.list_name,
-            "topics": list(self.topics),
-            "sources": list(self.sources),
-            "languages": list(self.languages),
+            "topics": _listed(self.topics),
+            "sources": _listed(self.sources),
+            "languages": _listed(self.languages),
             "notes": self.notes,
             "created_at": _utc_text(self.created_at),
             "updated_at": _utc_text(self.updated_at),
@@ -233,39 +216,22 @@ class WatchEntry:
 
 
 def _entry_from_record(record: Mapping[str, Any], label: str, now: datetime | None) -> WatchEntry:
+    """An entry of a file: its keys are the schema's fields an analyst writes (:data:`ENTRY_KEYS`;
+    the id and the times are derived), their values are checked by the schema.
+    """
+    name = record.get("name")
+    if isinstance(name, str) and name.strip():
+        label = f"{label} ({name.strip()!r})"
     unknown = set(record) - set(ENTRY_KEYS)
     if unknown:
         msg = f"{label}: unknown keys {', '.join(sorted(map(str, unknown)))} (known: {', '.join(ENTRY_KEYS)})"
         raise ConfigError(msg)
-    name = record.get("name")
-    if not isinstance(name, str) or not name.strip():
-        msg = f"{label}: `name` must be a non-empty string, got {name!r}"
-        raise ConfigError(msg)
-    label = f"{label} ({name.strip()!r})"
-    list_name = record.get("list")
-    if list_name is None or list_name == "":
-        list_name = DEFAULT_LIST
-    if not isinstance(list_name, str):
-        msg = f"{label}: `list` must be a string, got {list_name!r}"
-        raise ConfigError(msg)
-    notes = record.get("notes")
-    if notes == "":
-        notes = None
-    if notes is not None and not isinstance(notes, str):
-        msg = f"{label}: `notes` must be a string, got {type(notes).__name__}"
-        raise ConfigError(msg)
-    listed = {}
-    for what in ("aliases", "topics", "sources", "languages"):
-        value = record.get(what)
-        if value is None:
-            value = ()
-        if isinstance(value, str) or not isinstance(value, list | tuple):
-            kind = "a string" if isinstance(value, str) else type(value).__name__
-            msg = f"{label}: `{what}` must be a list, got {kind}"
-            raise ConfigError(msg)
-        listed[what] = value
+    given = {key: value for key, value in record.items() if value is not None and value != ""}
     try:
-        return WatchEntry.create(name, list_name=list_name, notes=notes, now=now, **listed)
+        return WatchEntry.create(given.get("name"), list_name=given.get("list", DEFAULT_LIST),
+                                 notes=given.get("notes"), now=now,
+                                 **{what: given.get(what, ()) for what in ("aliases", "topics", "sources",
+                                                                             "languages")})
     except ConfigError as exc:
         msg = f"{label}: {exc}"
         raise ConfigError(msg) from exc
