@@ -21,9 +21,9 @@ import threading
 import time
 import uuid
 
-from newsmon.analysis.name_matching import WatchEntry
 from newsmon.analysis.nlp import load_model
 from newsmon.analysis.text import article_text
+from newsmon.analysis.watch_entries import WatchEntry
 from newsmon.connectors.alert_delivery import run_delivery
 from newsmon.connectors.elasticsearch import drop_index, make_client
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_producer

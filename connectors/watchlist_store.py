@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from elasticsearch import Elasticsearch, helpers
 
 from newsmon.analysis.entities import Entity
-from newsmon.analysis.name_matching import WatchEntry, WatchMatcher, compute_entry_id
+from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.text import article_text
+from newsmon.analysis.watch_entries import WatchEntry, compute_entry_id
 from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.errors import ConfigError
 

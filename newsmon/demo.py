@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from newsmon.analysis.messages import rfc3339
-from newsmon.analysis.name_matching import load_watchlist_file
+from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.feed_list import read_opml
 from newsmon.connectors.feed_parse import parse_feed

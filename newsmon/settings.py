@@ -174,6 +174,10 @@ class Settings:
     fetch_allowed_networks: tuple[str, ...] = _setting(
         (), "comma-separated CIDR networks article pages may come from although not public "
         "(loopback, private and link-local addresses are refused otherwise)", _networks)
+    topic_rules: Path | None = _setting(
+        None, "topic rules YAML file (default: the packaged seeds/topic_rules.yaml)", Path)
+    gazetteer: Path | None = _setting(
+        None, "gazetteer YAML file (default: the packaged seeds/gazetteer.yaml)", Path)
     kafka_heap: str = _setting("512m", "JVM heap of the local Kafka broker", _heap)
     es_heap: str = _setting("1g", "JVM heap of the local Elasticsearch node", _heap)
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsmon.analysis.name_matching import (
+from newsmon.analysis.watch_entries import (
     DEFAULT_LIST,
     WatchEntry,
     dump_watchlist_csv,

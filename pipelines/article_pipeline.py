@@ -79,8 +79,9 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
         group=options.consumer_group)
     parsed = records | "ParseArticles" >> ParseArticles()
     spacy_processes = nlp_processes(pipeline.options)
-    entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes)
-    topics = entities.articles | "TagTopics" >> TagTopics()
+    entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes,
+                                                                     gazetteer=settings.gazetteer)
+    topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules)
     matched = topics.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings))
     alerted = matched.articles | "WriteAlerts" >> WriteAlerts(settings)
     indexed = alerted.articles | "IndexArticles" >> IndexArticles(settings)

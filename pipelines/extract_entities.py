@@ -21,6 +21,7 @@ import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -36,10 +37,10 @@ STAGE = "entities"
 _CHILD: dict[str, Analyser] = {}  # the analyser of a pool's child process (set by its initializer)
 
 
-def _start_child() -> None:
+def _start_child(gazetteer: Path | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the worker, which shuts the pool down
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _CHILD["analyser"] = Analyser()
+    _CHILD["analyser"] = Analyser(gazetteer)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -64,7 +65,8 @@ class AnalyserPool:
     memory, say) breaks the pool: it is replaced and the batch tried once more.
     """
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, gazetteer: Path | None = None) -> None:
+        self._gazetteer = gazetteer
         self._processes = processes
         self._lock = threading.Lock()
         self._pools = [self._start()]  # the current one, in a list the finalizer can see
@@ -73,7 +75,7 @@ class AnalyserPool:
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_child)
+                                   initializer=_start_child, initargs=(self._gazetteer,))
 
     def read(self, texts: list[str]) -> list[Reading]:
         try:
@@ -98,7 +100,8 @@ def _shut_down(pools: list[ProcessPoolExecutor]) -> None:
 
 
 class _Extract(beam.DoFn):
-    def __init__(self, shared: Shared, processes: int) -> None:
+    def __init__(self, shared: Shared, processes: int, gazetteer: Path | None) -> None:
+        self._gazetteer = gazetteer
         self._shared = shared
         self._processes = processes
         self._articles = Metrics.counter("ExtractEntities", "articles")
@@ -106,9 +109,9 @@ class _Extract(beam.DoFn):
 
     def setup(self) -> None:
         if self._processes > 1:
-            self._analyser = self._shared.acquire(lambda: AnalyserPool(self._processes))
+            self._analyser = self._shared.acquire(lambda: AnalyserPool(self._processes, self._gazetteer))
         else:
-            self._analyser = self._shared.acquire(Analyser)
+            self._analyser = self._shared.acquire(lambda: Analyser(self._gazetteer))
 
     def process(self, batch: list[AnalysedArticle]):
         texts = [text_of(item) for item in batch]
@@ -133,16 +136,18 @@ class ExtractEntities(beam.PTransform):
     Returns outputs ``articles`` (AnalysedArticle) and ``deadletter`` (DeadLetter).
     """
 
-    def __init__(self, *, processes: int = 1, max_batch_size: int = 32) -> None:
+    def __init__(self, *, processes: int = 1, gazetteer: Path | None = None,
+                 max_batch_size: int = 32) -> None:
         super().__init__()
         if processes < 1:
             msg = f"processes must be at least 1, got {processes}"
             raise ValueError(msg)
         self._processes = processes
+        self._gazetteer = gazetteer
         self._max_batch_size = max_batch_size
 
     def expand(self, articles):
         return (articles
                 | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._max_batch_size)
-                | "Analyse" >> beam.ParDo(_Extract(Shared(), self._processes)).with_outputs(
+                | "Analyse" >> beam.ParDo(_Extract(Shared(), self._processes, self._gazetteer)).with_outputs(
                     DEAD_LETTER, main="articles"))

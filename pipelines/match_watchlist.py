@@ -27,7 +27,8 @@ from elasticsearch import ApiError, TransportError
 from newsmon import backoff
 from newsmon.analysis.analyse import with_alerts
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.analysis.name_matching import WatchEntry, WatchMatcher
+from newsmon.analysis.name_matcher import WatchMatcher
+from newsmon.analysis.watch_entries import WatchEntry
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter

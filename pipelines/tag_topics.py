@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -14,11 +16,12 @@ STAGE = "topics"
 
 
 class _Tag(beam.DoFn):
-    def __init__(self) -> None:
+    def __init__(self, rules: Path | None) -> None:
+        self._rules_file = rules
         self._tagged = Metrics.counter("TagTopics", "topics")
 
     def setup(self) -> None:
-        self._rules = TopicRules.load()
+        self._rules = TopicRules.load(self._rules_file)
 
     def process(self, item: AnalysedArticle):
         try:
@@ -31,7 +34,13 @@ class _Tag(beam.DoFn):
 
 
 class TagTopics(beam.PTransform):
-    """Returns outputs ``articles`` (AnalysedArticle with their topics) and ``deadletter``."""
+    """Returns outputs ``articles`` (AnalysedArticle with their topics) and ``deadletter``;
+    ``rules`` is a topic-rules file (default: the packaged ``seeds/topic_rules.yaml``).
+    """
+
+    def __init__(self, rules: Path | None = None) -> None:
+        super().__init__()
+        self._rules = rules
 
     def expand(self, articles):
-        return articles | "Tag" >> beam.ParDo(_Tag()).with_outputs(DEAD_LETTER, main="articles")
+        return articles | "Tag" >> beam.ParDo(_Tag(self._rules)).with_outputs(DEAD_LETTER, main="articles")

@@ -130,7 +130,7 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def gazetteer():
-    from newsmon.analysis.entities import Gazetteer
+    from newsmon.analysis.gazetteer import Gazetteer
 
     return Gazetteer.load()
 

@@ -14,7 +14,7 @@ import uuid
 
 from kafka import TopicPartition
 
-from newsmon.analysis.name_matching import WatchEntry
+from newsmon.analysis.watch_entries import WatchEntry
 from newsmon.connectors.alert_delivery import run_delivery
 from newsmon.connectors.feed_list import read_opml
 from newsmon.connectors.feed_poller import FeedPoller

@@ -1,6 +1,6 @@
 """Entity extraction with canonical names: the seed article through the real model, the
-cleaning rules on hand-made spans (``spacy.blank``, no model), short sentences through
-the real model, and the gazetteer file and its checks.
+cleaning rules on hand-made spans (``spacy.blank``, no model), and short sentences through
+the real model (the gazetteer file itself: tests/test_gazetteer.py).
 """
 
 from __future__ import annotations
@@ -14,19 +14,10 @@ from importlib.resources import files
 
 import pytest
 import spacy
-import yaml
 
-from newsmon.analysis.entities import (
-    ENTITY_TYPES,
-    Entity,
-    Gazetteer,
-    GazetteerEntry,
-    Mention,
-    extract_entities,
-    index_fields,
-)
+from newsmon.analysis.entities import ENTITY_TYPES, Entity, Mention, extract_entities, index_fields
+from newsmon.analysis.gazetteer import Gazetteer
 from newsmon.analysis.text import article_text
-from newsmon.errors import ConfigError
 
 SEED_TITLE = "Belarus frees 52 prisoners after Trump appeal"
 SEED_PERSONS = {
@@ -400,20 +391,7 @@ def test_model_text_without_entities(nlp, gazetteer):
     assert extract_entities(nlp("nothing to see here."), gazetteer) == []
 
 
-# --- the gazetteer file and its checks -------------------------------------------------
-
-
-def test_packaged_gazetteer(gazetteer):
-    assert isinstance(gazetteer.version, int) and gazetteer.version >= 1
-    assert gazetteer.lookup("EU").name == "European Union"
-    assert gazetteer.lookup("U.S.").name == "United States"
-    assert gazetteer.lookup("Britain").name == "United Kingdom"
-    assert gazetteer.lookup("BELTA").name == "Belta"  # capitals of "Belta"
-    assert gazetteer.lookup("Belavia").type == "ORG"
-    assert gazetteer.lookup("us") is None and gazetteer.lookup("Us") is None
-    assert gazetteer.lookup("belta") is None
-    assert pickle.loads(pickle.dumps(gazetteer)) == gazetteer
-    assert pickle.loads(pickle.dumps(gazetteer)).lookup("EU").name == "European Union"
+# --- the packaged gazetteer and the seed article -----------------------------------
 
 
 def test_packaged_gazetteer_lists_no_people_of_the_seed_article(gazetteer):
@@ -422,65 +400,6 @@ def test_packaged_gazetteer_lists_no_people_of_the_seed_article(gazetteer):
     assert not spellings & SEED_PERSONS
     assert not {s for s in spellings if set(s.split()) & surnames}
     assert Counter(entry.type for entry in gazetteer.entries)["PERSON"] == 0
-
-
-def test_gazetteer_matches_whole_words_longest_first(gazetteer):
-    text = "The US-led UN Security Council, the USA, Belarusian and BUSINESS, us."
-    found = [(text[start:end], entry.name) for start, end, entry in gazetteer.matches(text)]
-    assert found == [("US", "United States"), ("UN Security Council", "UN Security Council"),
-                     ("USA", "United States")]
-
-
-def write(tmp_path, text: str):
-    path = tmp_path / "gazetteer.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def test_gazetteer_load_from_a_path(tmp_path):
-    path = write(tmp_path, "version: 3\nentities:\n"
-                           "  - {name: Ruritanian Airways, type: ORG, aliases: [RA]}\n")
-    gazetteer = Gazetteer.load(path)
-    assert gazetteer.version == 3
-    assert gazetteer.lookup("RA") == GazetteerEntry("Ruritanian Airways", "ORG", ("RA",))
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ("- just a list\n", "a mapping with `version:` and `entities:`"),
-    ("entities: []\n", "`version:` is missing"),
-    ("version: one\nentities: []\n", "version must be a positive integer, got 'one'"),
-    ("version: 1\n", "`entities:` must be a list"),
-    ("version: 1\nentities: []\nextra: 1\n", "unknown keys extra"),
-    ("version: 1\nentities:\n  - Belavia\n", "entity #1 must be a mapping"),
-    ("version: 1\nentities:\n  - {name: Belavia, type: AIRLINE}\n",
-     r"entity #1 \('Belavia'\): type must be one of PERSON, ORG, GPE, LOC, got 'AIRLINE'"),
-    ("version: 1\nentities:\n  - {type: ORG}\n", "entity #1 \\(None\\): name must be a non-empty string"),
-    ("version: 1\nentities:\n  - {name: Belavia, type: ORG, aliases: Belavia Airlines}\n",
-     "aliases must be a list, got a string"),
-    ("version: 1\nentities:\n  - {name: Belavia, type: ORG, aliases: ['']}\n",
-     "each alias must be a non-empty string"),
-    ("version: 1\nentities:\n  - {name: Belavia, type: ORG, alias: [B]}\n", "unknown keys alias"),
-    ("version: 1\nentities:\n  - {name: European Union, type: ORG, aliases: [EU]}\n"
-     "  - {name: Europe, type: LOC, aliases: [EU]}\n",
-     "'EU' is listed for both 'European Union' and 'Europe'"),
-    ("version: 1\nentities: [unclosed\n", "is not valid YAML"),
-])
-def test_malformed_gazetteer_is_a_config_error(tmp_path, text, message):
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigError, match=message) as caught:
-        Gazetteer.load(path)
-    assert str(path) in str(caught.value)
-
-
-def test_missing_gazetteer_file_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="cannot read the gazetteer .*nowhere.yaml"):
-        Gazetteer.load(tmp_path / "nowhere.yaml")
-
-
-def test_packaged_file_documents_its_format():
-    text = files("newsmon.seeds").joinpath("gazetteer.yaml").read_text(encoding="utf-8")
-    assert text.startswith("#")
-    assert isinstance(yaml.safe_load(text)["version"], int)
 
 
 def test_mention_is_plain_data():

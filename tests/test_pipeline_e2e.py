@@ -13,7 +13,7 @@ from importlib import resources
 
 from kafka import TopicPartition
 
-from newsmon.analysis.name_matching import load_watchlist_file
+from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.kafka import make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy.elasticsearch_service import ElasticsearchService

@@ -9,7 +9,7 @@ from apache_beam import CoGroupByKey, Create, Map
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
 
-from newsmon.analysis.name_matching import load_watchlist_file
+from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.pipelines.extract_entities import ExtractEntities
 from newsmon.pipelines.match_watchlist import ElasticsearchWatchlist, FixedWatchlist, MatchWatchlist

@@ -1,7 +1,11 @@
 """Settings: environment, flags, validation, and secrets that never print."""
 
+from pathlib import Path
+
 import pytest
 
+from newsmon.analysis.gazetteer import Gazetteer
+from newsmon.analysis.topics import TopicRules
 from newsmon.cli import build_parser
 from newsmon.connectors.kafka import client_config
 from newsmon.errors import ConfigError
@@ -71,3 +75,14 @@ def test_kafka_security_settings_pass_through_to_the_client():
     assert config["sasl_plain_username"] == "newsmon"
     assert config["sasl_plain_password"] == "s3cret"
     assert config["ssl_cafile"] == "/etc/ssl/kafka-ca.pem"
+
+
+def test_rule_and_gazetteer_files_default_to_the_packaged_ones(tmp_path):
+    defaults = Settings.load({})
+    assert defaults.topic_rules is None and defaults.gazetteer is None
+    assert TopicRules.load(defaults.topic_rules) == TopicRules.load()
+    assert Gazetteer.load(defaults.gazetteer) == Gazetteer.load()
+    settings = Settings.load({"NEWSMON_TOPIC_RULES": "/etc/newsmon/rules.yaml"})
+    assert settings.topic_rules == Path("/etc/newsmon/rules.yaml")
+    args = build_parser().parse_args(["settings", "--gazetteer", str(tmp_path / "g.yaml")])
+    assert from_args(args, {}).gazetteer == tmp_path / "g.yaml"

@@ -209,33 +209,57 @@ def bad_rules(edit: str) -> str:
     return CEASEFIRE_RULES.replace("        weight: 0.9\n", edit)
 
 
+PATTERN = "topics/ceasefire/patterns/0"
+
+
 @pytest.mark.parametrize("text, message", [
-    (bad_rules("        weight: 1.5\n"),
-     r"topic 'ceasefire', pattern 'truce-agreed': weight: must be a number in \(0, 1\]"),
+    (bad_rules("        weight: 1.5\n"), rf"{PATTERN}/weight: 1.5 is greater than the maximum of 1"),
     (CEASEFIRE_RULES.replace("lemma: [ceasefire, truce, armistice]", "lemma: ceasefire"),
-     r"topic 'ceasefire', pattern 'truce-agreed': trigger\.lemma: must be a list"),
+     rf"{PATTERN}/trigger/lemma: 'ceasefire' is not of type 'array'"),
+    (CEASEFIRE_RULES.replace("pos: [NOUN]}", "pos: [NOUN]}\n        trigger_words: [x]"),
+     rf"{PATTERN}: Additional properties are not allowed \('trigger_words' was unexpected\)"),
     (CEASEFIRE_RULES.replace("where: head, distance: 2}", "where: above, distance: 2}"),
-     r"pattern 'truce-agreed': context\[0\]: where must be one of near, below, head, clause, sentence"),
+     rf"{PATTERN}/context/0/where: 'above' is not one of \['near', 'below', 'head', 'clause', 'sentence'\]"),
+    (CEASEFIRE_RULES.replace("where: head, distance: 2}", "where: head, distance: 9}"),
+     rf"{PATTERN}/context/0/distance: 9 is greater than the maximum of 6"),
+    (CEASEFIRE_RULES.replace("{lemma: [agree, declare, announce, sign, reach, begin, hold, take], ", "{"),
+     rf"{PATTERN}/context/0: .* is not valid under any of the given schemas: 'lemma' is a required property"
+     " or 'pos' is a required property"),
     (CEASEFIRE_RULES.replace("        context:", "        contexts:"),
-     r"topic 'ceasefire', pattern 'truce-agreed': unknown key\(s\) contexts"),
-    (CEASEFIRE_RULES.replace("version: \"test.1\"\n", ""), "needs a top-level version"),
-    (CEASEFIRE_RULES.replace("version: \"test.1\"", "version: 2026.10"), "in quotes.*got 2026.1"),
+     rf"{PATTERN}: Additional properties are not allowed \('contexts' was unexpected\)"),
+    (CEASEFIRE_RULES.replace("version: \"test.1\"\n", ""), r"\(root\): 'version' is a required property"),
+    (CEASEFIRE_RULES.replace("version: \"test.1\"", "version: 2026.10"),
+     "version: 2026.1 is not of type 'string'"),
     (CEASEFIRE_RULES.replace("      - id: truce-agreed\n", "      - name: truce\n"),
-     "topic 'ceasefire', pattern 1: unknown key"),
-    (CEASEFIRE_RULES.replace("  ceasefire:", "  cease fire:"), "topic 'cease fire': a topic name must be"),
-    (CEASEFIRE_RULES.replace("scoring: {threshold: 0.5}", "scoring: {threshold: 0}"), r"scoring\.threshold"),
+     rf"{PATTERN}: Additional properties are not allowed \('name' was unexpected\); "
+     rf"{PATTERN}: 'id' is a required property"),
+    (CEASEFIRE_RULES.replace("  ceasefire:", "  cease fire:"), "topics: 'cease fire' does not match"),
+    (CEASEFIRE_RULES.replace("scoring: {threshold: 0.5}", "scoring: {threshold: 0}"),
+     "scoring/threshold: 0 is less than or equal to the minimum of 0"),
+    ("version: \"t\"\ntopics: {}\n", r"topics: \{\} should be non-empty"),
+    (CEASEFIRE_RULES + "      - id: truce-agreed\n        weight: 0.5\n        trigger: {lemma: [truce]}\n",
+     "topic 'ceasefire': pattern ids must be unique, repeated: truce-agreed"),
     ("version: [unclosed", "not valid YAML"),
 ])
-def test_a_malformed_rules_file_names_the_topic_and_pattern(tmp_path, text, message):
+def test_a_malformed_rules_file_names_the_file_and_the_path(tmp_path, text, message):
     path = tmp_path / "rules.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as caught:
         TopicRules.load(path)
+    assert str(caught.value).startswith(str(path))
+
+
+def test_a_schema_error_names_the_schema_file():
+    with pytest.raises(ConfigError) as caught:
+        TopicRules.from_dict({"version": "t", "topics": {"x": {}}}, source="team-rules.yaml")
+    assert str(caught.value) == ("team-rules.yaml does not match schemas/topic_rules.schema.json: "
+                                 "topics/x: 'patterns' is a required property")
 
 
 def test_a_missing_rules_file_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="cannot read topic rules"):
+    with pytest.raises(ConfigError, match="cannot read the topic rules .*nowhere.yaml"):
         TopicRules.load(tmp_path / "nowhere.yaml")
+    assert TopicRules.load(str(resources.files("newsmon.seeds") / "topic_rules.yaml")) == TopicRules.load()
 
 
 # ---------------------------------------------------------------- scoring, without a model

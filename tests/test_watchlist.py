@@ -20,7 +20,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from newsmon.analysis.alerts import alert_id
 from newsmon.analysis.messages import Alert
-from newsmon.analysis.name_matching import WatchEntry, load_watchlist_file
+from newsmon.analysis.watch_entries import WatchEntry, load_watchlist_file
 from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from newsmon.analysis.messages import Alert, Article
-from newsmon.analysis.name_matching import Match
+from newsmon.analysis.name_matcher import Match
 
 MAX_FORMS = 20
 MAX_EVIDENCE = 5

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from newsmon import __version__
 from newsmon.analysis.alerts import alerts_for
-from newsmon.analysis.entities import Entity, Gazetteer, extract_entities
+from newsmon.analysis.entities import Entity, extract_entities
+from newsmon.analysis.gazetteer import Gazetteer
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.analysis.name_matching import WatchMatcher
+from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.nlp import load_model, model_id
 from newsmon.analysis.text import Sentence, article_text, sentences_of
 from newsmon.analysis.topics import TopicRules, tag_topics
@@ -30,7 +31,7 @@ class Analyser:
 
     def __init__(self, gazetteer: Path | None = None) -> None:
         self.nlp = load_model(disable=UNUSED_COMPONENTS)
-        self.gazetteer = Gazetteer.load() if gazetteer is None else Gazetteer.load(gazetteer)
+        self.gazetteer = Gazetteer.load(gazetteer)
         self.provenance = {"model": model_id(self.nlp), "gazetteer": str(self.gazetteer.version),
                            "newsmon": __version__}
 

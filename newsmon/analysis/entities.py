@@ -5,7 +5,7 @@ watch on. A mention's name is cleaned of what leaks into spans (surrounding punc
 possessives "Lukashenko's" / "Belarus'", a leading "the", titles "President", "Mr.");
 within the article a surname alone ("Lukashenko") resolves to the one full name that
 ends with it ("Alexander Lukashenko"); the type of a name is voted over its mentions, so
-one mistaken tag does not split an entity; and the gazetteer (``seeds/gazetteer.yaml``)
+one mistaken tag does not split an entity; and the gazetteer (:mod:`newsmon.analysis.gazetteer`)
 gives well-known entities their canonical name and type ("EU" → European Union, ORG;
 the airline Belavia is an ORG, not a place). Forms the model found once, and gazetteer
 names, are then looked for where the model missed them (datelines, a surname it let slip).
@@ -23,60 +23,22 @@ Everything here is plain Python on a parsed ``Doc``: no Beam, no model loading.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from newsmon.errors import ConfigError
+from newsmon.analysis.gazetteer import Gazetteer, normalise_name, spellings_pattern
+from newsmon.analysis.word_lists import word_lists
 
 ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC")
 # A name tagged with two types equally often takes the earlier one here. The small model
 # tags capitalised words it cannot place as ORG, so ORG loses every tie.
 TYPE_PRIORITY = ("PERSON", "GPE", "LOC", "ORG")
 INDEX_FIELDS = {"PERSON": "persons", "ORG": "organisations", "GPE": "places", "LOC": "places"}
-GAZETTEER_PACKAGE = "newsmon.seeds"
-GAZETTEER_FILE = "gazetteer.yaml"
-
-# Words of a title in front of a name, compared lower-cased without a final dot. Only
-# stripped from spans the model tagged PERSON (or that start with an honorific), so
-# "General Motors" and "Prince Edward Island" keep theirs.
-HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "dame"})
-TITLE_WORDS = HONORIFICS | frozenset({
-    "president", "minister", "premier", "chancellor", "secretary", "governor", "gov", "mayor",
-    "senator", "sen", "representative", "rep", "congressman", "congresswoman", "speaker",
-    "ambassador", "envoy", "commissioner", "chairman", "chairwoman", "director", "spokesman",
-    "spokeswoman", "spokesperson", "leader", "king", "queen", "prince", "princess", "emperor",
-    "pope", "patriarch", "cardinal", "archbishop", "bishop", "metropolitan", "rev", "reverend",
-    "father", "pastor", "rabbi", "imam", "sheikh", "ayatollah", "lord", "lady",
-    "professor", "judge", "justice", "general", "gen", "lieutenant", "lt", "colonel", "col",
-    "major", "maj", "captain", "capt", "admiral", "adm", "sergeant", "sgt", "commander", "marshal",
-})
-# Lower-case nouns that introduce a person's full name: "the president, X", "the journalist X".
-APPOSITIVE_WORDS = frozenset({
-    "president", "minister", "premier", "chancellor", "secretary", "governor", "mayor", "senator",
-    "speaker", "ambassador", "envoy", "commissioner", "chairman", "chairwoman", "director",
-    "spokesman", "spokeswoman", "spokesperson", "leader", "king", "queen", "pope", "patriarch",
-    "journalist", "activist", "blogger", "dissident", "lawyer", "campaigner", "politician",
-})
-TITLE_MODIFIERS = frozenset({
-    "former", "late", "acting", "interim", "then", "vice", "deputy", "prime", "foreign", "defence",
-    "defense", "first", "crown", "field", "chief", "opposition", "outgoing", "incoming", "elect",
-    "designate",
-})
-# "Secretary of State", "Minister of Foreign Affairs": the words after "of" in a title.
-OFFICE_WORDS = frozenset({
-    "state", "defence", "defense", "justice", "interior", "finance", "treasury", "health", "energy",
-    "commerce", "labor", "labour", "agriculture", "education", "transport", "transportation",
-    "foreign", "home", "homeland", "internal", "affairs", "security",
-})
+# Titles, offices, generational suffixes and the other word lists: seeds/name_words.yaml.
 DETERMINERS = frozenset({"the", "a", "an"})
-GENERATIONAL = frozenset({"jr", "sr", "ii", "iii", "iv"})
 _POSSESSIVE_END = re.compile(r"(?:['’]s|['’])$")
 
 
@@ -129,168 +91,6 @@ def index_fields(entities: Iterable[Entity]) -> dict[str, list[str]]:
     return fields
 
 
-# --- gazetteer -------------------------------------------------------------------------
-
-
-def _normalise(text: str) -> str:
-    """One spelling per name: straight apostrophes, single spaces."""
-    return " ".join(text.replace("’", "'").replace("‘", "'").split())
-
-
-def _alternation(spellings: Iterable[str]) -> re.Pattern[str] | None:
-    """Whole-word matches of any spelling; the longest wins where several start together."""
-    parts = []
-    for spelling in sorted(set(spellings), key=lambda s: (-len(s), s)):
-        escaped = re.escape(spelling).replace("'", "['’]")
-        parts.append(re.sub(r"(\\ )+", r"\\s+", escaped))
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)") if parts else None
-
-
-@dataclass(frozen=True)
-class GazetteerEntry:
-    """A well-known entity: its canonical name, its type, the other ways it is written."""
-
-    name: str
-    type: str
-    aliases: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            msg = f"name must be a non-empty string, got {self.name!r}"
-            raise ConfigError(msg)
-        if self.type not in ENTITY_TYPES:
-            msg = f"type must be one of {', '.join(ENTITY_TYPES)}, got {self.type!r}"
-            raise ConfigError(msg)
-        if isinstance(self.aliases, str) or not isinstance(self.aliases, list | tuple):
-            kind = "a string" if isinstance(self.aliases, str) else type(self.aliases).__name__
-            msg = f"aliases must be a list, got {kind}"
-            raise ConfigError(msg)
-        for alias in self.aliases:
-            if not isinstance(alias, str) or not alias.strip():
-                msg = f"each alias must be a non-empty string, got {alias!r}"
-                raise ConfigError(msg)
-        object.__setattr__(self, "name", _normalise(self.name))
-        object.__setattr__(self, "aliases", tuple(_normalise(alias) for alias in self.aliases))
-
-    def spellings(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
-
-
-@dataclass(frozen=True)
-class Gazetteer:
-    """Canonical names and types of well-known entities, looked up by any of their spellings.
-
-    A spelling matches text written exactly so, or the same in capitals ("BELTA" for
-    "Belta"); "US" never matches "us". Load the packaged list with :meth:`load`.
-    """
-
-    version: int
-    entries: tuple[GazetteerEntry, ...] = ()
-    _exact: dict[str, GazetteerEntry] = field(init=False, repr=False, compare=False)
-    _capitals: dict[str, GazetteerEntry | None] = field(init=False, repr=False, compare=False)
-    _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
-            msg = f"version must be a positive integer, got {self.version!r}"
-            raise ConfigError(msg)
-        exact: dict[str, GazetteerEntry] = {}
-        for entry in self.entries:
-            for spelling in entry.spellings():
-                other = exact.setdefault(spelling, entry)
-                if other is not entry:
-                    msg = f"{spelling!r} is listed for both {other.name!r} and {entry.name!r}"
-                    raise ConfigError(msg)
-        capitals: dict[str, GazetteerEntry | None] = {}
-        for spelling, entry in exact.items():
-            upper = spelling.upper()
-            # two entries written the same in capitals: neither matches the capitals
-            capitals[upper] = entry if capitals.get(upper, entry) is entry else None
-        object.__setattr__(self, "entries", tuple(self.entries))
-        object.__setattr__(self, "_exact", exact)
-        object.__setattr__(self, "_capitals", capitals)
-        object.__setattr__(self, "_pattern", _alternation([*exact, *capitals]))
-
-    def lookup(self, text: str) -> GazetteerEntry | None:
-        """The entry ``text`` names, or None."""
-        key = _normalise(text)
-        entry = self._exact.get(key)
-        if entry is None and key.isupper():
-            entry = self._capitals.get(key)
-        return entry
-
-    def matches(self, text: str) -> list[tuple[int, int, GazetteerEntry]]:
-        """``(start, end, entry)`` of each whole-word spelling in ``text``, left to right, not overlapping."""
-        if self._pattern is None:
-            return []
-        found = []
-        for match in self._pattern.finditer(text):
-            entry = self.lookup(match.group())
-            if entry is not None:
-                found.append((match.start(), match.end(), entry))
-        return found
-
-    @classmethod
-    def parse(cls, document: Any, *, source: str = "gazetteer") -> Gazetteer:
-        """Build from parsed YAML: ``{"version": int, "entities": [{"name", "type", "aliases"}]}``."""
-        if not isinstance(document, dict):
-            msg = f"{source}: a gazetteer is a mapping with `version:` and `entities:`"
-            raise ConfigError(msg)
-        unknown = set(document) - {"version", "entities"}
-        if unknown:
-            msg = f"{source}: unknown keys {', '.join(sorted(map(str, unknown)))}"
-            raise ConfigError(msg)
-        if "version" not in document:
-            msg = f"{source}: `version:` is missing"
-            raise ConfigError(msg)
-        items = document.get("entities")
-        if not isinstance(items, list):
-            msg = f"{source}: `entities:` must be a list, got {type(items).__name__}"
-            raise ConfigError(msg)
-        entries = []
-        for position, item in enumerate(items, start=1):
-            label = f"{source}: entity #{position}"
-            if not isinstance(item, dict):
-                msg = f"{label} must be a mapping with name and type, got {item!r}"
-                raise ConfigError(msg)
-            label = f"{label} ({item.get('name')!r})"
-            unknown = set(item) - {"name", "type", "aliases"}
-            if unknown:
-                msg = f"{label}: unknown keys {', '.join(sorted(map(str, unknown)))}"
-                raise ConfigError(msg)
-            try:
-                entries.append(GazetteerEntry(name=item.get("name"), type=item.get("type"),
-                                              aliases=item.get("aliases") or ()))
-            except ConfigError as exc:
-                msg = f"{label}: {exc}"
-                raise ConfigError(msg) from exc
-        try:
-            return cls(version=document["version"], entries=tuple(entries))
-        except ConfigError as exc:
-            msg = f"{source}: {exc}"
-            raise ConfigError(msg) from exc
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> Gazetteer:
-        """Read a gazetteer YAML file; without ``path``, the one packaged in ``newsmon.seeds``."""
-        if path is None:
-            resource = importlib.resources.files(GAZETTEER_PACKAGE).joinpath(GAZETTEER_FILE)
-            source, reader = f"{GAZETTEER_PACKAGE}/{GAZETTEER_FILE}", resource.read_text
-        else:
-            source, reader = str(path), Path(path).read_text
-        try:
-            text = reader(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            msg = f"cannot read the gazetteer {source}: {exc}"
-            raise ConfigError(msg) from exc
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            msg = f"{source} is not valid YAML: {exc}"
-            raise ConfigError(msg) from exc
-        return cls.parse(document, source=source)
-
-
 # --- extraction ------------------------------------------------------------------------
 
 
@@ -310,7 +110,8 @@ def _word(token: Any) -> str:
 
 
 def _is_title(token: Any) -> bool:
-    return _word(token) in TITLE_WORDS or _word(token) in TITLE_MODIFIERS
+    lists = word_lists()
+    return _word(token) in lists.titles or _word(token) in lists.title_modifiers
 
 
 def _longest_line(tokens: list[Any]) -> list[Any]:
@@ -326,15 +127,15 @@ def _longest_line(tokens: list[Any]) -> list[Any]:
 
 def _title_length(tokens: list[Any]) -> int:
     """How many leading tokens are a title: "Former US President", "Secretary of State"."""
-    i, after_title = 0, False
+    i, after_title, offices = 0, False, word_lists().offices
     while i < len(tokens):
         word = _word(tokens[i])
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if _is_title(tokens[i]) or (tokens[i].is_punct and after_title):
             i, after_title = i + 1, True
-        elif word == "of" and after_title and nxt is not None and _word(nxt) in OFFICE_WORDS:
+        elif word == "of" and after_title and nxt is not None and _word(nxt) in offices:
             i += 2
-            while i < len(tokens) and _word(tokens[i]) in OFFICE_WORDS:
+            while i < len(tokens) and _word(tokens[i]) in offices:
                 i += 1
         elif nxt is not None and _is_title(nxt) and (tokens[i].pos_ == "ADJ" or tokens[i].text.isupper()):
             i += 1  # "Belarusian President", "US President"
@@ -348,10 +149,11 @@ def _is_office(ent: Any, tokens: list[Any]) -> bool:
     a title, not an organisation.
     """
     doc, first, last = ent.doc, tokens[0].i, tokens[-1].i
-    if not all(_word(token) in OFFICE_WORDS for token in tokens):
+    lists = word_lists()
+    if not all(_word(token) in lists.offices for token in tokens):
         return False
     return ((first >= 2 and doc[first - 1].lower_ == "of" and _is_title(doc[first - 2]))
-            or (last + 1 < len(doc) and _word(doc[last + 1]) in TITLE_WORDS))
+            or (last + 1 < len(doc) and _word(doc[last + 1]) in lists.titles))
 
 
 def _bounds(tokens: list[Any]) -> tuple[int, int]:
@@ -376,7 +178,7 @@ def _from_model(ent: Any, gazetteer: Gazetteer, text: str) -> _Found | None:
 
     def found(tokens: list[Any], label: str) -> _Found | None:
         start, end = _bounds(tokens)
-        name = _normalise(text[start:end])
+        name = normalise_name(text[start:end])
         if end <= start or not any(char.isalpha() for char in name):
             return None
         entry = gazetteer.lookup(name)
@@ -392,11 +194,11 @@ def _from_model(ent: Any, gazetteer: Gazetteer, text: str) -> _Found | None:
         return candidate
     while len(tokens) > 1 and tokens[0].lower_ in DETERMINERS:
         tokens.pop(0)
-    if label == "PERSON" or _word(tokens[0]) in HONORIFICS:
+    if label == "PERSON" or _word(tokens[0]) in word_lists().honorifics:
         titled = _title_length(tokens)
         if titled:
             label, tokens = "PERSON", tokens[titled:]
-            if not tokens or (len(tokens) == 1 and _word(tokens[0]) in GENERATIONAL):
+            if not tokens or (len(tokens) == 1 and _word(tokens[0]) in word_lists().generational):
                 return None  # a title alone names nobody
     elif label == "ORG" and _is_office(ent, tokens):
         return None
@@ -414,10 +216,10 @@ def _after_title(doc: Any, tokens: list[Any]) -> bool:
         return False
     before = doc[first - 1]
     if before.text[:1].isupper():
-        return _word(before) in TITLE_WORDS
+        return _word(before) in word_lists().titles
     if before.text == "," and first >= 2:
         before = doc[first - 2]
-    return len(tokens) >= 2 and before.is_lower and _word(before) in APPOSITIVE_WORDS
+    return len(tokens) >= 2 and before.is_lower and _word(before) in word_lists().appositives
 
 
 def _vote(found: list[_Found]) -> dict[str, str]:
@@ -454,7 +256,7 @@ def _capitalised_place(name: str) -> bool:
 
 def _generational(words: list[str]) -> str | None:
     last = words[-1].lower().rstrip(".")
-    return last if len(words) >= 3 and last in GENERATIONAL else None
+    return last if len(words) >= 3 and last in word_lists().generational else None
 
 
 def _surname(name: str) -> str:
@@ -555,15 +357,15 @@ def _with_missed(doc: Any, text: str, found: list[_Found], types: dict[str, str]
                 forms[variant] = name if forms.get(variant, name) == name else None
 
     for mention in found:
-        add(_normalise(text[mention.start:mention.end]), mention.name)
+        add(normalise_name(text[mention.start:mention.end]), mention.name)
     for surname, fullest in surnames.items():
         if types.get(fullest) == "PERSON" and fullest.endswith(" " + surname):  # not "Trump" for "… Jr."
             add(surname, fullest)
     candidates = []
-    pattern = _alternation(form for form, name in forms.items() if name is not None)
+    pattern = spellings_pattern(form for form, name in forms.items() if name is not None)
     if pattern is not None:
         for match in pattern.finditer(text):
-            name = forms.get(_normalise(match.group()))
+            name = forms.get(normalise_name(match.group()))
             if name is not None:
                 candidates.append(_Found(match.start(), match.end(), name, types[name]))
     candidates += [_Found(start, end, entry.name, entry.type, fixed=True)

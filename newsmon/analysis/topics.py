@@ -1,12 +1,14 @@
 """Topic tagging: which watched topics an article is about, and the sentences that show it.
 
 The rules are data (``seeds/topic_rules.yaml``, versioned; its header documents the
-format), so an analyst adds a topic by editing that file. A pattern is a trigger word plus
-context words that must stand in a stated relation to it within one sentence (a short
-dependency path, the trigger's own subtree, a governing word, a dependent of the clause,
-or anywhere in the sentence), with guards that veto a match (negation, refusal) or weaken it (appeals by
-others, speculation). Reading lemmas and dependencies rather than bare keywords is what
-keeps "released a statement" and "sanctions imposed" out.
+format, ``schemas/topic_rules.schema.json`` checks it), so an analyst adds a topic by
+editing that file or by loading another one (:meth:`TopicRules.load`). A pattern is a
+trigger word plus context words that must stand in a stated relation to it within one
+sentence (a short dependency path, the trigger's own subtree, a governing word, a
+dependent of the clause, or anywhere in the sentence), with guards that veto a match
+(negation, refusal) or weaken it (appeals by others, speculation). Reading lemmas and
+dependencies rather than bare keywords is what keeps "released a statement" and
+"sanctions imposed" out.
 
 Pure code over :mod:`newsmon.analysis.text` data: no Beam, no spaCy model.
 """
@@ -17,28 +19,19 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import yaml
-
+from newsmon.analysis.config_files import read_yaml
 from newsmon.analysis.text import Sentence, Token
 from newsmon.errors import ConfigError
+from newsmon.schemas import check_config
 
-RULES_PACKAGE = "newsmon.seeds"
 RULES_FILE = "topic_rules.yaml"
-
-# Where a context word may stand relative to the trigger (see the rules file's header).
-RELATIONS = ("near", "below", "head", "clause", "sentence")
-MAX_DISTANCE = 6
+# The structure of a rules file, with the relations a context word may stand in to the
+# trigger: schemas/topic_rules.schema.json.
 TOKEN_KEYS = ("lemma", "pos", "dep", "ent_type", "head_lemma")
-CONDITION_KEYS = (*TOKEN_KEYS, "where", "distance", "count")
 GUARD_KEYS = ("exclude", "hedge")
-PATTERN_KEYS = ("id", "weight", "trigger", "context", *GUARD_KEYS)
-TOPIC_KEYS = ("description", "threshold", "patterns", *GUARD_KEYS)
-SCORING_KEYS = ("threshold", "title_bonus", "hedge_factor", "max_evidence")
-TOP_KEYS = ("version", "scoring", "guards", "words", "topics")
 
 
 @dataclass(frozen=True)
@@ -131,31 +124,18 @@ class TopicRules:
     scoring: Scoring = field(default_factory=Scoring)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> TopicRules:
+    def load(cls, path: str | Path | None = None) -> TopicRules:
         """Read and check a rules file; the packaged ``seeds/topic_rules.yaml`` by default."""
-        if path is None:
-            resource = resources.files(RULES_PACKAGE) / RULES_FILE
-            return cls.from_yaml(resource.read_text(encoding="utf-8"), source=f"{RULES_PACKAGE}/{RULES_FILE}")
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            msg = f"cannot read topic rules {path}: {exc.strerror or exc}"
-            raise ConfigError(msg) from exc
-        return cls.from_yaml(text, source=str(path))
-
-    @classmethod
-    def from_yaml(cls, text: str, *, source: str = "topic rules") -> TopicRules:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            msg = f"{source}: not valid YAML: {exc}"
-            raise ConfigError(msg) from exc
-        return cls.from_dict(data, source=source)
+        document, source = read_yaml(path, packaged=RULES_FILE, what="topic rules")
+        return cls.from_dict(document, source=source)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "topic rules") -> TopicRules:
-        """Build from parsed YAML, failing with a message that names the topic and pattern."""
-        return _RuleReader(source).rules(data)
+        """Build from parsed YAML, checked against ``schemas/topic_rules.schema.json``: a
+        :class:`ConfigError` names the file, then the path and reason of each problem.
+        """
+        check_config("topic_rules", data, source=source)
+        return _build(data, source)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -303,133 +283,45 @@ class _Tree:
         return [i for i in seen if i != index]
 
 
-class _RuleReader:
-    """Turns parsed YAML into rules, naming the offending topic and pattern on any error."""
+def _build(data: dict[str, Any], source: str) -> TopicRules:
+    """Rules from a schema-valid document; defaults fill what the file leaves out."""
+    scoring = Scoring(**(data.get("scoring") or {}))
+    guards = data.get("guards") or {}
+    shared = {key: _conditions(guards.get(key)) for key in GUARD_KEYS}
+    topics = tuple(_topic(name, spec, shared, scoring, source) for name, spec in data["topics"].items())
+    return TopicRules(version=data["version"].strip(), topics=topics, scoring=scoring)
 
-    def __init__(self, source: str) -> None:
-        self.source = source
 
-    def fail(self, where: str, problem: str) -> NoReturn:
-        msg = f"{self.source}: {where}: {problem}" if where else f"{self.source}: {problem}"
+def _topic(name: str, data: dict[str, Any], shared: Mapping[str, tuple[Condition, ...]], scoring: Scoring,
+           source: str) -> Topic:
+    guards = {key: shared[key] + _conditions(data.get(key)) for key in GUARD_KEYS}
+    patterns = tuple(_pattern(spec, guards) for spec in data["patterns"])
+    ids = [pattern.id for pattern in patterns]
+    if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
+        msg = f"{source}: topic {name!r}: pattern ids must be unique, repeated: {', '.join(duplicates)}"
         raise ConfigError(msg)
+    return Topic(name=name, description=" ".join(data.get("description", "").split()),
+                 threshold=float(data.get("threshold", scoring.threshold)), patterns=patterns)
 
-    def rules(self, data: Any) -> TopicRules:
-        self.mapping(data, "", TOP_KEYS)
-        version = data.get("version")
-        if not isinstance(version, str) or not version.strip():
-            # A bare 2026.10 would be read as the number 2026.1: insist on the quotes.
-            self.fail("", f'needs a top-level version string in quotes, e.g. version: "2026.11.1", '
-                          f"got {version!r}")
-        scoring = self.scoring(data.get("scoring") or {})
-        guards = self.mapping(data.get("guards") or {}, "guards", GUARD_KEYS)
-        shared = {key: self.conditions(guards.get(key), f"guards.{key}") for key in GUARD_KEYS}
-        self.mapping(data.get("words") or {}, "words", None)
-        topics = self.mapping(data.get("topics"), "topics", None)
-        if not topics:
-            self.fail("topics", "no topics defined")
-        built = tuple(self.topic(str(name), spec, shared, scoring) for name, spec in topics.items())
-        return TopicRules(version=version.strip(), topics=built, scoring=scoring)
 
-    def scoring(self, data: Any) -> Scoring:
-        data = self.mapping(data, "scoring", SCORING_KEYS)
-        defaults = Scoring()
-        values = {key: data.get(key, getattr(defaults, key)) for key in SCORING_KEYS}
-        for key in ("threshold", "hedge_factor"):
-            self.fraction(values[key], f"scoring.{key}", allow_zero=False)
-        self.fraction(values["title_bonus"], "scoring.title_bonus", allow_zero=True)
-        limit = values["max_evidence"]
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            self.fail("scoring.max_evidence", f"must be a whole number of at least 1, got {limit!r}")
-        return Scoring(**values)
+def _pattern(data: dict[str, Any], guards: Mapping[str, tuple[Condition, ...]]) -> Pattern:
+    return Pattern(id=data["id"].strip(), weight=float(data["weight"]), trigger=_token_test(data["trigger"]),
+                   context=_conditions(data.get("context")),
+                   exclude=guards["exclude"] + _conditions(data.get("exclude")),
+                   hedge=guards["hedge"] + _conditions(data.get("hedge")))
 
-    def topic(self, name: str, data: Any, shared: Mapping[str, tuple[Condition, ...]],
-              scoring: Scoring) -> Topic:
-        where = f"topic {name!r}"
-        if not name.isidentifier():
-            self.fail(where, "a topic name must be a single word of letters, digits and underscores")
-        data = self.mapping(data, where, TOPIC_KEYS)
-        threshold = data.get("threshold", scoring.threshold)
-        self.fraction(threshold, f"{where}: threshold", allow_zero=False)
-        guards = {key: shared[key] + self.conditions(data.get(key), f"{where}: {key}") for key in GUARD_KEYS}
-        specs = data.get("patterns")
-        if not isinstance(specs, list) or not specs:
-            self.fail(where, "needs a non-empty list of patterns")
-        patterns = tuple(self.pattern(spec, f"{where}, pattern {i + 1}", guards)
-                         for i, spec in enumerate(specs))
-        ids = [pattern.id for pattern in patterns]
-        if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
-            self.fail(where, f"pattern ids must be unique, repeated: {', '.join(duplicates)}")
-        description = data.get("description", "")
-        return Topic(name=name, description=" ".join(str(description).split()), threshold=float(threshold),
-                     patterns=patterns)
 
-    def pattern(self, data: Any, where: str, guards: Mapping[str, tuple[Condition, ...]]) -> Pattern:
-        pattern_id = data.get("id") if isinstance(data, dict) else None
-        if isinstance(pattern_id, str) and pattern_id.strip():
-            where = f"{where.rsplit(', pattern', 1)[0]}, pattern {pattern_id.strip()!r}"
-        data = self.mapping(data, where, PATTERN_KEYS)
-        if not isinstance(pattern_id, str) or not pattern_id.strip():
-            self.fail(where, "needs an id (a short name used in error messages and reviews)")
-        weight = data.get("weight")
-        self.fraction(weight, f"{where}: weight", allow_zero=False)
-        trigger = self.token_test(data.get("trigger"), f"{where}: trigger", TOKEN_KEYS)
-        if not trigger.lemma:
-            self.fail(f"{where}: trigger", "needs a lemma list (the words that start a match)")
-        return Pattern(id=pattern_id.strip(), weight=float(weight), trigger=trigger,
-                       context=self.conditions(data.get("context"), f"{where}: context"),
-                       exclude=guards["exclude"] + self.conditions(data.get("exclude"), f"{where}: exclude"),
-                       hedge=guards["hedge"] + self.conditions(data.get("hedge"), f"{where}: hedge"))
+def _conditions(data: list[dict[str, Any]] | None) -> tuple[Condition, ...]:
+    return tuple(Condition(test=_token_test(item), where=item.get("where", "sentence"),
+                           distance=item.get("distance", 1), count=item.get("count", 1))
+                 for item in data or ())
 
-    def conditions(self, data: Any, where: str) -> tuple[Condition, ...]:
-        if data is None:
-            return ()
-        if not isinstance(data, list):
-            self.fail(where, f"must be a list of conditions, got {type(data).__name__}")
-        return tuple(self.condition(item, f"{where}[{i}]") for i, item in enumerate(data))
 
-    def condition(self, data: Any, where: str) -> Condition:
-        test = self.token_test(data, where, CONDITION_KEYS)
-        if test == TokenTest():
-            self.fail(where, f"must test at least one of {', '.join(TOKEN_KEYS)}")
-        relation = data.get("where", "sentence")
-        if relation not in RELATIONS:
-            self.fail(where, f"where must be one of {', '.join(RELATIONS)}, got {relation!r}")
-        distance = data.get("distance", 1)
-        if (not isinstance(distance, int) or isinstance(distance, bool)
-                or not 1 <= distance <= MAX_DISTANCE):
-            self.fail(where, f"distance must be a whole number from 1 to {MAX_DISTANCE}, "
-                             f"got {distance!r}")
-        count = data.get("count", 1)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            self.fail(where, f"count must be a whole number of at least 1, got {count!r}")
-        return Condition(test=test, where=relation, distance=distance, count=count)
+def _token_test(data: dict[str, Any]) -> TokenTest:
+    return TokenTest(**{key: _words(data[key], lower=key == "lemma") for key in TOKEN_KEYS if key in data})
 
-    def token_test(self, data: Any, where: str, allowed: Sequence[str]) -> TokenTest:
-        data = self.mapping(data, where, allowed)
-        values = {key: self.words(data[key], f"{where}.{key}", lower=key == "lemma")
-                  for key in TOKEN_KEYS if key in data}
-        return TokenTest(**values)
 
-    def words(self, data: Any, where: str, *, lower: bool) -> frozenset[str]:
-        """A list of words; nested lists are flattened so YAML anchors can be combined."""
-        if not isinstance(data, list):
-            self.fail(where, f"must be a list, got {type(data).__name__} {data!r}")
-        flat: list[Any] = []
-        for item in data:
-            flat.extend(item if isinstance(item, list) else [item])
-        if not flat or not all(isinstance(word, str) and word.strip() for word in flat):
-            self.fail(where, f"must be a non-empty list of words, got {data!r}")
-        return frozenset(word.strip().lower() if lower else word.strip() for word in flat)
-
-    def mapping(self, data: Any, where: str, allowed: Sequence[str] | None) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            self.fail(where, f"must be a mapping, got {type(data).__name__}")
-        if allowed is not None and (unknown := sorted(str(key) for key in data if key not in allowed)):
-            self.fail(where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-        return data
-
-    def fraction(self, value: Any, where: str, *, allow_zero: bool) -> None:
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not ((value >= 0 if allow_zero else value > 0) and value <= 1):
-            interval = "[0, 1]" if allow_zero else "(0, 1]"
-            self.fail(where, f"must be a number in {interval}, got {value!r}")
+def _words(data: list[Any], *, lower: bool) -> frozenset[str]:
+    """A list of words; nested lists are flattened so YAML anchors can be combined."""
+    flat = [word for item in data for word in (item if isinstance(item, list) else [item])]
+    return frozenset(word.strip().lower() if lower else word.strip() for word in flat)

@@ -14,8 +14,9 @@ import pytest
 
 from newsmon.analysis.analyse import Analyser, analyse
 from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord
-from newsmon.analysis.name_matching import WatchMatcher, load_watchlist_file
+from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.topics import TopicRules
+from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.article import article_id
 from newsmon.connectors.kafka import make_producer
 

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsmon.analysis.entities import Gazetteer, extract_entities
-from newsmon.analysis.name_matching import Match, WatchEntry, WatchMatcher
+from newsmon.analysis.entities import extract_entities
+from newsmon.analysis.gazetteer import Gazetteer
+from newsmon.analysis.name_matcher import Match, WatchMatcher
 from newsmon.analysis.nlp import load_model
 from newsmon.analysis.text import sentences_of
+from newsmon.analysis.watch_entries import WatchEntry
 
 LABELLED = Path(__file__).parent / "names" / "labelled.yaml"
 CATEGORIES = ("full_name", "transliteration", "diacritics", "possessive", "initials", "surname_after_full",
