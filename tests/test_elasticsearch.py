@@ -62,6 +62,8 @@ def test_the_local_node_wants_the_generated_password(es, settings):
 
 
 def test_given_credentials_win_over_the_generated_ones(settings):
+    if not local_credentials_file(settings).exists():
+        pytest.skip("Elasticsearch was not started by `newsmon services up` here")
     other = dataclasses.replace(settings, es_username="someone", es_password=Secret("wrong"))
     assert local_credentials(other) is None
     with pytest.raises(ServiceUnavailableError):
