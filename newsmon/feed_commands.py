@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newsmon.arguments import argument_type
 from newsmon.connectors.feed_list import (
     DEFAULT_POLL_INTERVAL,
     FeedSpec,
@@ -27,6 +28,8 @@ from newsmon.console import progress
 from newsmon.errors import ConfigError
 from newsmon.settings import Settings
 
+DURATION = argument_type(parse_duration)
+
 
 def add_feed_commands(feeds: argparse.ArgumentParser,
                       leaf: Callable[..., argparse.ArgumentParser]) -> None:
@@ -34,9 +37,9 @@ def add_feed_commands(feeds: argparse.ArgumentParser,
     actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     add = leaf(actions, "add", add_feed, "add a feed, or change the settings of one already listed")
-    add.add_argument("url", help="the feed's http(s) URL")
+    add.add_argument("url", metavar="URL", help="the feed's http(s) URL")
     add.add_argument("--name", help="source name shown with its articles (default: the host name)")
-    add.add_argument("--interval", type=parse_duration, default=DEFAULT_POLL_INTERVAL,
+    add.add_argument("--interval", type=DURATION, default=DEFAULT_POLL_INTERVAL,
                      help="poll interval such as 90s, 5m, 1h (default 5m, at least 30s)")
     add.add_argument("--language", help="BCP 47 language hint such as en or be, when the feed has none")
     add.add_argument("--full-text", action="store_true",
@@ -44,13 +47,13 @@ def add_feed_commands(feeds: argparse.ArgumentParser,
     add.add_argument("--disabled", action="store_true", help="list it, but do not poll it")
 
     remove = leaf(actions, "remove", remove_feed, "remove a feed (articles already sent stay seen)")
-    remove.add_argument("url")
+    remove.add_argument("url", metavar="URL", help="the feed's URL as listed")
 
     imported = leaf(actions, "import-opml", import_feeds,
                     "add every feed of an OPML file (any feed reader's export) or a YAML feed list "
                     "(.yaml/.yml: a `feeds:` list of url, name, poll_interval, language, enabled, full_text)")
-    imported.add_argument("file", type=Path)
-    imported.add_argument("--interval", type=parse_duration, default=DEFAULT_POLL_INTERVAL,
+    imported.add_argument("file", type=Path, metavar="FILE", help="an .opml, .xml, .yaml or .yml file")
+    imported.add_argument("--interval", type=DURATION, default=DEFAULT_POLL_INTERVAL,
                           help="poll interval for feeds from OPML (default 5m)")
 
     listed = leaf(actions, "list", list_feeds, "print the feed list")

@@ -1,7 +1,8 @@
 """One typed settings object, fed by ``NEWSMON_*`` environment variables and CLI flags.
 
 Every setting is declared once, in :class:`Settings`; its environment variable, CLI
-flag and help text are derived from that declaration, so the three never drift apart.
+flag (:mod:`newsmon.arguments`) and help text are derived from that declaration, so the
+three never drift apart.
 Flags win over environment variables, which win over defaults. Secrets are wrapped in
 :class:`Secret` and never appear in ``repr``, logs or ``newsmon services status``.
 """
@@ -25,6 +26,7 @@ ENV_PREFIX = "NEWSMON_"
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_SECONDS = 86_400.0  # a day: longer waits and timeouts are typos (or .inf) rather than intent
 
 
 class Secret:
@@ -102,6 +104,26 @@ def _positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
         value = parse(text)
         if value <= 0:
             msg = f"expected a positive number, got {text!r}"
+            raise ConfigError(msg)
+        return value
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def bounded(parse: type[int] | type[float], low: float, high: float) -> Callable[[str], Any]:
+    """A parser of whole (``int``) or decimal (``float``) numbers from ``low`` to ``high``:
+    ``inf``, ``nan``, ``1e999`` and ``1.5`` where a whole number is meant are refused.
+    """
+    kind = "a whole number" if parse is int else "a number"
+
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or not low <= value <= high:  # False for NaN too
+            msg = f"expected {kind} from {low:g} to {high:g}, got {text!r}"
             raise ConfigError(msg)
         return value
 
@@ -214,8 +236,8 @@ class Settings:
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
         """Build settings from ``NEWSMON_*`` variables in ``env`` overridden by ``flags``.
 
-        ``flags`` holds values already parsed (from :func:`add_arguments`); ``None``
-        means "not given".
+        ``flags`` holds values already parsed (by :func:`newsmon.arguments.add_settings_flags`);
+        ``None`` means "not given".
         """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -262,33 +284,6 @@ class Settings:
 
 def env_name(setting: str) -> str:
     return ENV_PREFIX + setting.upper()
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one ``--flag`` per setting, each naming its environment variable in the help."""
-    group = parser.add_argument_group(
-        "connection settings", "each flag can also be set with the NEWSMON_* variable shown")
-    for spec in dataclasses.fields(Settings):
-        parse = spec.metadata["parse"]
-        group.add_argument(
-            "--" + spec.name.replace("_", "-"),
-            dest=spec.name,
-            type=_argparse_type(parse),
-            default=None,
-            metavar=spec.name.split("_")[-1].upper(),
-            help=f"{spec.metadata['help']} (env {env_name(spec.name)})",
-        )
-
-
-def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except ConfigError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from exc
-
-    convert.__name__ = getattr(parse, "__name__", "value")
-    return convert
 
 
 def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:

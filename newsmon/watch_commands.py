@@ -29,7 +29,7 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
     actions = watch.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = leaf(actions, "add", watch_add, "watch a person (or update the entry), and list the stories "
                "already indexed that name them")
-    add.add_argument("name", help="the person's canonical name, e.g. \"Ihar Losik\"")
+    add.add_argument("name", metavar="NAME", help="the person's canonical name, e.g. \"Ihar Losik\"")
     add.add_argument("--alias", action="append", default=[], help="another form of the name the matcher "
                      "cannot derive: maiden name, nickname (repeatable; transliterations are automatic)")
     add.add_argument("--list", dest="list_name", default=DEFAULT_LIST, help="watch list (owner); "
@@ -45,12 +45,12 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
     listed.add_argument("--json", action="store_true")
 
     remove = leaf(actions, "remove", watch_remove, "stop watching a person")
-    remove.add_argument("name", help="the canonical name, or the entry id")
+    remove.add_argument("name", metavar="NAME", help="the canonical name, or the entry id")
     remove.add_argument("--list", dest="list_name", default=DEFAULT_LIST)
 
     imported = leaf(actions, "import", watch_import, "add or update the entries of a YAML (`watch:` list) "
                     "or CSV file (name,aliases,list,topics,sources,languages,notes; `;` between values)")
-    imported.add_argument("file", type=Path)
+    imported.add_argument("file", type=Path, metavar="FILE", help="a .yaml, .yml or .csv file")
 
     exported = leaf(actions, "export", watch_export, "print the watch list as YAML or CSV (importable)")
     exported.add_argument("--format", choices=("yaml", "csv"), default="yaml")
