@@ -15,7 +15,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportErr
 
 from newsmon.errors import ServiceUnavailableError
 from newsmon.schemas import load_index_template
-from newsmon.settings import Settings
+from newsmon.settings import Settings, masked_url
 
 log = logging.getLogger(__name__)
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -47,11 +47,11 @@ def check_elasticsearch(settings: Settings, client: Elasticsearch | None = None,
     try:
         health = client.cluster.health(wait_for_status="yellow", timeout=f"{wait_seconds}s")
     except (TransportError, ApiError) as exc:
-        msg = (f"Elasticsearch is not reachable at {settings.es_url}: {exc}. "
+        msg = (f"Elasticsearch is not reachable at {masked_url(settings.es_url)}: {exc}. "
                "Start the local node with `newsmon services up` or set NEWSMON_ES_URL.")
         raise ServiceUnavailableError(msg) from exc
     if health["status"] not in ("yellow", "green"):
-        msg = f"Elasticsearch at {settings.es_url} is up but its health is {health['status']}"
+        msg = f"Elasticsearch at {masked_url(settings.es_url)} is up but its health is {health['status']}"
         raise ServiceUnavailableError(msg)
     return dict(health)
 

@@ -2,9 +2,9 @@
 
 Every setting is declared once, in :class:`Settings`; its environment variable, CLI
 flag (:mod:`newsmon.arguments`) and help text are derived from that declaration, so the
-three never drift apart.
-Flags win over environment variables, which win over defaults. Secrets are wrapped in
-:class:`Secret` and never appear in ``repr``, logs or ``newsmon services status``.
+three never drift apart. Flags win over environment variables, which win over defaults.
+Secrets are wrapped in :class:`Secret`, and the password of a URL is masked
+(:func:`masked_url`): neither appears in ``repr``, logs, errors or ``newsmon settings``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from newsmon.errors import ConfigError
 
@@ -26,6 +26,7 @@ ENV_PREFIX = "NEWSMON_"
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MASK = "********"
 MAX_SECONDS = 86_400.0  # a day: longer waits and timeouts are typos (or .inf) rather than intent
 
 
@@ -41,7 +42,7 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return "Secret('********')"
+        return f"Secret('{MASK}')"
 
     __str__ = __repr__
 
@@ -68,9 +69,28 @@ def _default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
 
 
+def masked_url(url: str) -> str:
+    """``url`` with the password of its user info replaced by ``********``, for showing it."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL urlsplit can read: show no more of it than its scheme
+        return url.partition("://")[0] + "://" + MASK if "@" in url else url
+    if password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    netloc = f"{user.partition(':')[0]}:{MASK}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _servers(text: str) -> tuple[str, ...]:
     servers = tuple(part.strip() for part in text.split(",") if part.strip())
     for server in servers:
+        if "@" in server:  # user:password@host:port would be printed with every error
+            msg = (f"Kafka bootstrap servers take no credentials (host:port only, here "
+                   f"{server.rpartition('@')[2]!r}); set NEWSMON_KAFKA_SASL_USERNAME and "
+                   "NEWSMON_KAFKA_SASL_PASSWORD instead")
+            raise ConfigError(msg)
         host, _, port = server.rpartition(":")
         if not host or not port.isdigit():
             msg = f"Kafka bootstrap server must look like host:port, got {server!r}"
@@ -221,9 +241,14 @@ class Settings:
         if self.kafka_partitions < 1:
             msg = f"kafka_partitions must be at least 1, got {self.kafka_partitions}"
             raise ConfigError(msg)
-        url = urlsplit(self.es_url)
+        try:
+            url = urlsplit(self.es_url)
+            url.port  # noqa: B018 -- raises ValueError on a port out of range
+        except ValueError:
+            url = urlsplit("")
         if url.scheme not in ("http", "https") or not url.hostname:
-            msg = f"es_url must be an http(s) URL such as http://127.0.0.1:9200, got {self.es_url!r}"
+            msg = (f"es_url must be an http(s) URL such as http://127.0.0.1:9200, "
+                   f"got {masked_url(self.es_url)!r}")
             raise ConfigError(msg)
         if bool(self.es_username) != bool(self.es_password):
             msg = "es_username and es_password go together: give both or neither"
@@ -254,14 +279,17 @@ class Settings:
         return cls(**values)
 
     def describe(self) -> dict[str, str]:
-        """Every setting as printable text; secrets show as ``********``."""
+        """Every setting as printable text; secrets and URL passwords show as ``********``."""
         shown = {}
         for spec in dataclasses.fields(self):
             value = getattr(self, spec.name)
             if isinstance(value, tuple):
                 value = ",".join(value)
-            shown[spec.name] = "" if value is None else str(value)
+            shown[spec.name] = "" if value is None else masked_url(str(value))
         return shown
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.describe().items())})"
 
     @property
     def es_port(self) -> int:

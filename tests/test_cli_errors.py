@@ -44,6 +44,14 @@ def test_settings_command_masks_secrets(isolated_env):
     assert "hunter2" not in done.stdout + done.stderr
 
 
+def test_settings_command_masks_the_password_of_a_url(isolated_env, closed_port):
+    env = isolated_env | {"NEWSMON_ES_URL": f"http://elastic:hunter2@127.0.0.1:{closed_port}"}
+    done = newsmon("settings", env=env)
+    assert done.returncode == 0
+    assert f"http://elastic:********@127.0.0.1:{closed_port}" in done.stdout
+    assert "hunter2" not in done.stdout + done.stderr
+
+
 def test_port_in_use_is_reported(isolated_env):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))

@@ -71,3 +71,24 @@ def test_kafka_security_settings_pass_through_to_the_client():
     assert config["sasl_plain_username"] == "newsmon"
     assert config["sasl_plain_password"] == "s3cret"
     assert config["ssl_cafile"] == "/etc/ssl/kafka-ca.pem"
+
+
+def test_a_password_in_the_elasticsearch_url_is_masked_wherever_settings_show():
+    settings = Settings.load({"NEWSMON_ES_URL": "https://elastic:hunter2@es.example:9243"})
+    assert settings.describe()["es_url"] == "https://elastic:********@es.example:9243"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
+    assert settings.es_url == "https://elastic:hunter2@es.example:9243"  # the client still gets it
+    assert settings.es_port == 9243
+
+
+@pytest.mark.parametrize("env", [
+    {"NEWSMON_ES_URL": "ftp://elastic:hunter2@es.example"},
+    {"NEWSMON_ES_URL": "http://elastic:hunter2@[::1"},
+    {"NEWSMON_ES_URL": "http://elastic:hunter2@es.example:99999"},
+    {"NEWSMON_KAFKA_BOOTSTRAP_SERVERS": "k1:9092,newsmon:hunter2@k2:9093"},
+])
+def test_a_refused_url_is_named_without_its_password(env):
+    with pytest.raises(ConfigError) as refused:
+        Settings.load(env)
+    assert "hunter2" not in str(refused.value)
+    assert any(words in str(refused.value) for words in ("es_url must be an http(s) URL", "no credentials"))
