@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
@@ -47,13 +48,29 @@ def check_elasticsearch(settings: Settings, client: Elasticsearch | None = None,
     try:
         health = client.cluster.health(wait_for_status="yellow", timeout=f"{wait_seconds}s")
     except (TransportError, ApiError) as exc:
-        msg = (f"Elasticsearch is not reachable at {masked_url(settings.es_url)}: {exc}. "
-               "Start the local node with `newsmon services up` or set NEWSMON_ES_URL.")
-        raise ServiceUnavailableError(msg) from exc
+        raise unreachable(settings, exc) from exc
     if health["status"] not in ("yellow", "green"):
         msg = f"Elasticsearch at {masked_url(settings.es_url)} is up but its health is {health['status']}"
         raise ServiceUnavailableError(msg)
     return dict(health)
+
+
+def unreachable(settings: Settings, exc: Exception) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        f"Elasticsearch is not reachable at {masked_url(settings.es_url)}: {exc}. "
+        "Start the local node with `newsmon services up` or set NEWSMON_ES_URL.")
+
+
+@contextmanager
+def reporting_unreachable(settings: Settings) -> Iterator[None]:
+    """Raise :class:`ServiceUnavailableError` for a request in the block that got no answer
+    (refused, timed out, TLS failed). For commands, which stop there; a pipeline step
+    waits out the outage instead (:func:`patiently`, :func:`bulk_index`).
+    """
+    try:
+        yield
+    except TransportError as exc:
+        raise unreachable(settings, exc) from exc
 
 
 def setup_index(client: Elasticsearch, template: str, alias: str, version: int = 1) -> str:

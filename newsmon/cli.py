@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from newsmon import __version__
 from newsmon.arguments import CommandParser, argument_type, finish_command
+from newsmon.connectors.elasticsearch import reporting_unreachable
 from newsmon.console import progress
 from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
@@ -209,12 +210,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         # Beam warns each time it starts or stops its local Prism server, kafka-python each
-        # time its network loop was slow (the CPU being busy with spaCy): nothing to act on.
-        for name in ("apache_beam.utils.subprocess_server", "kafka.net.selector"):
+        # time its network loop was slow (the CPU being busy with spaCy), the Elasticsearch
+        # client with a traceback each time it retries: nothing to act on, or said once
+        # by newsmon itself (an unreachable service is a `newsmon: error`).
+        for name in ("apache_beam.utils.subprocess_server", "kafka.net.selector", "elastic_transport"):
             logging.getLogger(name).setLevel(logging.ERROR)
     try:
         settings = from_args(args)
-        code = args.handler(args, settings)
+        with reporting_unreachable(settings):
+            code = args.handler(args, settings)
     except NewsmonError as exc:
         print(f"newsmon: error: {exc}", file=sys.stderr)
         code = 2

@@ -114,3 +114,16 @@ def test_feeds_run_without_feeds_says_what_to_do(isolated_env, kafka):
     done = newsmon("feeds", "run", "--once", env=env)
     assert done.returncode == 2
     assert "no enabled feeds: add some with `newsmon feeds add URL`" in done.stderr
+
+
+@pytest.mark.parametrize("command", [("search", "Belavia"), ("watch", "list"), ("alerts", "list"),
+                                     ("watch", "add", "Ihar Losik"), ("es", "setup")])
+def test_commands_that_read_elasticsearch_say_it_is_down(isolated_env, closed_port, command):
+    env = isolated_env | {"NEWSMON_ES_URL": f"http://elastic:hunter2@127.0.0.1:{closed_port}"}
+    done = newsmon(*command, env=env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    where = f"http://elastic:********@127.0.0.1:{closed_port}"
+    assert f"newsmon: error: Elasticsearch is not reachable at {where}" in done.stderr
+    assert "newsmon services up" in done.stderr and "NEWSMON_ES_URL" in done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
