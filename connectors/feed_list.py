@@ -96,11 +96,40 @@ def read_opml(data: bytes | str, *, poll_interval: timedelta = DEFAULT_POLL_INTE
     return _deduplicated(feeds)
 
 
+_YAML_KEYS: dict[str, tuple[tuple[type, ...], str]] = {  # what each key takes, as types and in words
+    "url": ((str,), "text"),
+    "name": ((str,), "text"),
+    "poll_interval": ((str, int, float), "a duration such as 90s, 5m or 1h"),
+    "language": ((str,), "a language tag such as en"),
+    "enabled": ((bool,), "true or false"),
+    "full_text": ((bool,), "true or false"),
+}
+_MAY_BE_EMPTY = ("name", "language")
+
+
+def _check_types(entry: dict[str, Any], where: str) -> None:
+    """Refuse a value of the wrong type: ``enabled: "false"`` is a string, and Python
+    would take any non-empty string for true.
+    """
+    for key, value in entry.items():
+        kinds, words = _YAML_KEYS[key]
+        if value is None and key in _MAY_BE_EMPTY:
+            continue
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            quoted = " (write it without quotes)" if bool in kinds and isinstance(value, str) else ""
+            msg = f"{where}: {key} must be {words}, got {value!r}{quoted}"
+            raise ConfigError(msg)
+
+
 def read_yaml(text: str) -> list[FeedSpec]:
     """Read ``feeds:``, a list of mappings with url, name and optional poll_interval,
     language, enabled, full_text.
     """
-    document = yaml.safe_load(text) or {}
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        msg = f"not valid YAML: {exc}"
+        raise ConfigError(msg) from exc
     entries = document.get("feeds") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         msg = "a feed list in YAML is a mapping with a `feeds:` list"
@@ -110,15 +139,21 @@ def read_yaml(text: str) -> list[FeedSpec]:
         if not isinstance(entry, dict) or "url" not in entry:
             msg = f"feed #{position} must be a mapping with at least `url`, got {entry!r}"
             raise ConfigError(msg)
-        unknown = set(entry) - {"url", "name", "poll_interval", "language", "enabled", "full_text"}
+        where = f"feed #{position} ({entry['url']})"
+        unknown = set(entry) - set(_YAML_KEYS)
         if unknown:
-            msg = f"feed #{position} ({entry['url']}): unknown keys {', '.join(sorted(unknown))}"
+            msg = f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}"
             raise ConfigError(msg)
+        _check_types(entry, where)
+        try:
+            interval = parse_duration(entry.get("poll_interval", DEFAULT_POLL_INTERVAL.seconds))
+        except ConfigError as exc:
+            msg = f"{where}: poll_interval: {exc}"
+            raise ConfigError(msg) from exc
         feeds.append(FeedSpec(
-            url=str(entry["url"]), name=str(entry.get("name") or entry["url"]),
-            poll_interval=parse_duration(entry.get("poll_interval", DEFAULT_POLL_INTERVAL.seconds)),
-            language=entry.get("language"), enabled=bool(entry.get("enabled", True)),
-            full_text=bool(entry.get("full_text", False))))
+            url=entry["url"], name=entry.get("name") or entry["url"], poll_interval=interval,
+            language=entry.get("language"), enabled=entry.get("enabled", True),
+            full_text=entry.get("full_text", False)))
     return _deduplicated(feeds)
 
 

@@ -96,10 +96,14 @@ def import_feeds(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         msg = f"cannot read {args.file}: {exc.strerror}"
         raise ConfigError(msg) from exc
-    if args.file.suffix.lower() in (".yaml", ".yml"):
-        feeds = read_yaml(data.decode("utf-8"))
-    else:
-        feeds = read_opml(data, poll_interval=args.interval)
+    try:
+        if args.file.suffix.lower() in (".yaml", ".yml"):
+            feeds = read_yaml(data.decode("utf-8"))
+        else:
+            feeds = read_opml(data, poll_interval=args.interval)
+    except ConfigError as exc:
+        msg = f"{args.file}: {exc}"
+        raise ConfigError(msg) from exc
     added, updated = _store(settings).add(feeds)
     print(f"{args.file}: {len(feeds)} feeds, {added} added, {updated} updated")
     return 0

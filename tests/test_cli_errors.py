@@ -127,3 +127,12 @@ def test_commands_that_read_elasticsearch_say_it_is_down(isolated_env, closed_po
     assert f"newsmon: error: Elasticsearch is not reachable at {where}" in done.stderr
     assert "newsmon services up" in done.stderr and "NEWSMON_ES_URL" in done.stderr
     assert "hunter2" not in done.stdout + done.stderr
+
+
+def test_a_feed_list_error_names_the_file_and_the_feed(isolated_env, tmp_path):
+    listed = tmp_path / "desk-feeds.yaml"
+    listed.write_text("feeds:\n  - url: https://a.example/feed\n    enabled: \"false\"\n")
+    done = newsmon("feeds", "import-opml", str(listed), env=isolated_env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (f"newsmon: error: {listed}: feed #1 (https://a.example/feed): enabled must be true or false"
+            in done.stderr)

@@ -76,6 +76,13 @@ def test_bad_yaml_names_the_feed_and_the_value(document, message):
         read_yaml(document)
 
 
+@pytest.mark.parametrize("key", ["enabled", "full_text"])
+@pytest.mark.parametrize("value", ['"false"', '"true"', "'no'", "0", "1", "[]"])
+def test_yes_or_no_keys_take_real_booleans_only(key, value):
+    with pytest.raises(ConfigError, match=rf"feed #1 \(https://a.example/f\): {key} must be true or false"):
+        read_yaml(f"feeds: [{{url: 'https://a.example/f', {key}: {value}}}]")
+
+
 @pytest.mark.parametrize(("value", "seconds"),
                          [(90, 90), ("90s", 90), ("5m", 300), ("1.5h", 5400), ("1d", 86400)])
 def test_durations(value, seconds):
