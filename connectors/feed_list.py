@@ -19,19 +19,25 @@ from newsmon.errors import ConfigError
 
 DEFAULT_POLL_INTERVAL = timedelta(minutes=5)
 MIN_POLL_INTERVAL = timedelta(seconds=30)
+MAX_POLL_INTERVAL = timedelta(days=7)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(value: str | int | float) -> timedelta:
     """``90``, ``"90s"``, ``"5m"``, ``"1h"`` → timedelta (plain numbers are seconds)."""
+    msg = f"a duration looks like 90s, 5m or 1h, got {value!r}"
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value))
-    if not match:
-        msg = f"a duration looks like 90s, 5m or 1h, got {value!r}"
-        raise ConfigError(msg)
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        seconds = value
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ConfigError(msg)
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        return timedelta(seconds=seconds)
+    except (OverflowError, ValueError) as exc:  # infinite, NaN, or beyond a billion days
+        raise ConfigError(msg) from exc
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class FeedSpec:
         if self.poll_interval < MIN_POLL_INTERVAL:
             msg = (f"feed {self.url}: poll interval {self.poll_interval} is shorter than "
                    f"{MIN_POLL_INTERVAL.seconds}s; publishers throttle or block such pollers")
+            raise ConfigError(msg)
+        if self.poll_interval > MAX_POLL_INTERVAL:
+            msg = (f"feed {self.url}: poll interval {self.poll_interval} is longer than "
+                   f"{MAX_POLL_INTERVAL.days} days; disable the feed instead")
             raise ConfigError(msg)
         if self.language is not None and language_tag(self.language) is None:
             msg = f"feed {self.url}: language must be a BCP 47 tag such as en or en-GB, got {self.language!r}"

@@ -25,7 +25,7 @@ from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
 from newsmon.connectors.kafka import check_kafka, ensure_topics
 from newsmon.console import progress
-from newsmon.errors import ConfigError
+from newsmon.errors import ConfigError, not_utf8
 from newsmon.settings import Settings
 
 DURATION = argument_type(parse_duration)
@@ -100,7 +100,9 @@ def import_feeds(args: argparse.Namespace, settings: Settings) -> int:
         if args.file.suffix.lower() in (".yaml", ".yml"):
             feeds = read_yaml(data.decode("utf-8"))
         else:
-            feeds = read_opml(data, poll_interval=args.interval)
+            feeds = read_opml(data, poll_interval=args.interval)  # XML declares its own encoding
+    except UnicodeDecodeError as exc:
+        raise not_utf8(args.file, exc) from exc
     except ConfigError as exc:
         msg = f"{args.file}: {exc}"
         raise ConfigError(msg) from exc

@@ -119,18 +119,6 @@ def _networks(text: str) -> tuple[str, ...]:
     return networks
 
 
-def _positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        value = parse(text)
-        if value <= 0:
-            msg = f"expected a positive number, got {text!r}"
-            raise ConfigError(msg)
-        return value
-
-    convert.__name__ = parse.__name__
-    return convert
-
-
 def bounded(parse: type[int] | type[float], low: float, high: float) -> Callable[[str], Any]:
     """A parser of whole (``int``) or decimal (``float``) numbers from ``low`` to ``high``:
     ``inf``, ``nan``, ``1e999`` and ``1.5`` where a whole number is meant are refused.
@@ -200,16 +188,16 @@ class Settings:
     es_verify_certs: bool = _setting(True, "verify Elasticsearch's TLS certificate", _flag_bool)
     kafka_delivery_timeout: float = _setting(
         120.0, "seconds the producer retries a message before giving up (the poller then "
-        "sends it again on the feed's next poll)", _positive(float))
-    feed_concurrency: int = _setting(16, "feeds fetched at the same time", _positive(int))
+        "sends it again on the feed's next poll)", bounded(float, 1, MAX_SECONDS))
+    feed_concurrency: int = _setting(16, "feeds fetched at the same time", bounded(int, 1, 1024))
     feed_parse_processes: int = _setting(
-        None, "processes that parse feeds beside the poller (0: parse in the poller's threads)", int,
-        default_factory=lambda: min(os.cpu_count() or 1, 4))
+        None, "processes that parse feeds beside the poller (0: parse in the poller's threads)",
+        bounded(int, 0, 256), default_factory=lambda: min(os.cpu_count() or 1, 4))
     fetch_timeout: float = _setting(20.0, "seconds one feed or page download may take in all",
-                                    _positive(float))
+                                    bounded(float, 0.1, MAX_SECONDS))
     fetch_max_bytes: int = _setting(10 * 1024 * 1024, "largest feed or page accepted, in bytes "
-                                    "after decompression", _positive(int))
-    fetch_max_redirects: int = _setting(5, "redirects followed per download", int)
+                                    "after decompression", bounded(int, 1, 2**40))
+    fetch_max_redirects: int = _setting(5, "redirects followed per download", bounded(int, 0, 100))
     full_text_all_feeds: bool = _setting(
         False, "fetch every new article's page and extract its text (for one feed: "
         "`newsmon feeds add --full-text`)", _flag_bool)
@@ -271,7 +259,7 @@ class Settings:
             if raw not in (None, ""):
                 try:
                     values[spec.name] = spec.metadata["parse"](raw)
-                except (ValueError, ConfigError) as exc:
+                except (ValueError, OverflowError, ConfigError) as exc:
                     msg = f"{env_name(spec.name)}: {exc}"
                     raise ConfigError(msg) from exc
             if flags.get(spec.name) is not None:

@@ -20,6 +20,7 @@ from newsmon.analysis.name_matching import (
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
 from newsmon.console import progress
+from newsmon.errors import not_utf8
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings
 
@@ -182,7 +183,10 @@ def alerts_deliver(args: argparse.Namespace, settings: Settings) -> int:
     from newsmon.connectors.alert_delivery import run_delivery
     from newsmon.connectors.notifiers import load_config
 
-    config = load_config(args.config)
+    try:
+        config = load_config(args.config)
+    except UnicodeDecodeError as exc:  # load_config reports unreadable files, not undecodable ones
+        raise not_utf8(args.config, exc) from exc
     stop = threading.Event()
     worker = threading.Thread(target=run_delivery, args=(settings, config),
                               kwargs={"stop": stop, "progress": progress}, daemon=True)

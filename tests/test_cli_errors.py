@@ -136,3 +136,16 @@ def test_a_feed_list_error_names_the_file_and_the_feed(isolated_env, tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert (f"newsmon: error: {listed}: feed #1 (https://a.example/feed): enabled must be true or false"
             in done.stderr)
+
+
+@pytest.mark.parametrize(("command", "name", "text"), [
+    (("feeds", "import-opml"), "feeds.yaml", b"feeds:\n  - url: https://a.example/feed\n    name: caf\xe9\n"),
+    (("watch", "import"), "watch.yaml", b"watch:\n  - name: Jos\xe9 Martinez\n"),
+    (("alerts", "deliver", "--config"), "notifiers.yaml", b"lists:\n  default:\n    notifiers: []  # \xff\n"),
+])
+def test_files_that_are_not_utf8_are_refused_clearly(isolated_env, tmp_path, command, name, text):
+    path = tmp_path / name
+    path.write_bytes(text)
+    done = newsmon(*command, str(path), env=isolated_env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"newsmon: error: {path}: " in done.stderr and "UTF-8" in done.stderr.replace("utf-8", "UTF-8")

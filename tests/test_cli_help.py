@@ -80,11 +80,24 @@ def test_beam_options_still_pass_through_pipeline_run():
     (["pipeline", "run", "--progress-every", "inf"], "argument --progress-every: expected a number from"),
     (["smoke", "--timeout", "nan"], "argument --timeout: expected a number from 1 to 86400, got 'nan'"),
     (["search", "--limit", "-3"], "argument --limit: expected a whole number from 1 to 10000"),
+    (["settings", "--fetch-timeout", "1e999"], "argument --fetch-timeout: expected a number from"),
+    (["settings", "--feed-concurrency", "many"], "argument --feed-concurrency: expected a whole number"),
+    (["feeds", "add", "https://a.example/f", "--interval", ".inf"], "argument --interval: a duration"),
+    (["feeds", "add", "https://a.example/f", "--interval", "9" * 20 + "d"], "argument --interval: a dur"),
 ])
 def test_bad_values_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"usage: newsmon {argv[0]} [options]")
+    assert err.startswith(f"usage: newsmon {' '.join(argv[:2]) if argv[0] == 'feeds' else argv[0]} [options]")
     assert f"newsmon: error: {message}" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["search", "--explain", "--since", "99999999999d"], "--since takes 30m, 12h, 1d, 2w or an ISO date"),
+    (["search", "--explain", "--until", "9999999999w"], "--until takes 30m, 12h, 1d, 2w or an ISO date"),
+])
+def test_moments_out_of_range_are_clear_errors(argv, message, capsys):
+    assert main(argv) == 2
+    assert f"newsmon: error: {message}" in capsys.readouterr().err

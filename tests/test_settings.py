@@ -46,6 +46,14 @@ def test_secrets_are_masked_everywhere_they_could_print():
     ({"NEWSMON_ES_USERNAME": "elastic"}, "give both or neither"),
     ({"NEWSMON_KAFKA_PARTITIONS": "0"}, "at least 1"),
     ({"NEWSMON_ES_HEAP": "lots"}, "NEWSMON_ES_HEAP"),
+    ({"NEWSMON_FETCH_TIMEOUT": "inf"}, "NEWSMON_FETCH_TIMEOUT: expected a number from 0.1 to 86400, got"),
+    ({"NEWSMON_FETCH_TIMEOUT": "NaN"}, "NEWSMON_FETCH_TIMEOUT: expected a number"),
+    ({"NEWSMON_KAFKA_DELIVERY_TIMEOUT": "1e999"}, "NEWSMON_KAFKA_DELIVERY_TIMEOUT: expected a number"),
+    ({"NEWSMON_KAFKA_DELIVERY_TIMEOUT": "1e12"}, "NEWSMON_KAFKA_DELIVERY_TIMEOUT: expected a number"),
+    ({"NEWSMON_FEED_CONCURRENCY": "1.5"}, "NEWSMON_FEED_CONCURRENCY: expected a whole number from 1 to"),
+    ({"NEWSMON_FEED_PARSE_PROCESSES": "-1"}, "NEWSMON_FEED_PARSE_PROCESSES: expected a whole number"),
+    ({"NEWSMON_FETCH_MAX_REDIRECTS": "-1"}, "NEWSMON_FETCH_MAX_REDIRECTS: expected a whole number"),
+    ({"NEWSMON_FETCH_MAX_BYTES": "9" * 400}, "NEWSMON_FETCH_MAX_BYTES: expected a whole number"),
 ])
 def test_bad_settings_are_refused_with_a_message_naming_them(env, message):
     with pytest.raises(ConfigError, match=message):
