@@ -24,7 +24,7 @@ from newsmon.connectors.feed_list import (
 from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
 from newsmon.connectors.kafka import check_kafka, ensure_topics
-from newsmon.console import progress
+from newsmon.console import printable, progress
 from newsmon.errors import ConfigError, not_utf8
 from newsmon.settings import Settings
 
@@ -121,7 +121,8 @@ def list_feeds(args: argparse.Namespace, settings: Settings) -> int:
         for feed in feeds:
             flags = (" [disabled]" if not feed.enabled else "") + (" [full text]" if feed.full_text else "")
             every = int(feed.poll_interval.total_seconds())
-            print(f"{feed.name:<30} every {every:>5}s  {feed.language or '--':<5} {feed.url}{flags}")
+            line = f"{feed.name:<30} every {every:>5}s  {feed.language or '--':<5} {feed.url}{flags}"
+            print(printable(line))
         print(f"{len(feeds)} feeds in {settings.home / 'feeds.sqlite3'}")
     return 0
 
@@ -151,16 +152,16 @@ def feed_status(args: argparse.Namespace, settings: Settings) -> int:
     for status in statuses:
         state = "disabled" if not status.spec.enabled else (
             "failing" if status.consecutive_errors else ("ok" if status.last_success_at else "new"))
-        print(f"{status.spec.name} <{status.spec.url}>: {state}; "
+        print(f"{printable(status.spec.name)} <{printable(status.spec.url)}>: {state}; "
               f"last success {_ago(status.last_success_at)}, "
               f"next poll {_ago(status.next_poll_at) if status.next_poll_at else 'now'}; "
               f"{status.items_in_feed} items in feed, {status.items_sent} articles sent"
               + (f", {status.items_rejected} rejected" if status.items_rejected else ""))
         if status.consecutive_errors:
             print(f"    last error ({_ago(status.last_error_at)}, {status.consecutive_errors} in a row): "
-                  f"{status.last_error}")
+                  f"{printable(status.last_error)}")
         if status.last_warning:
-            print(f"    warning: {status.last_warning}")
+            print(f"    warning: {printable(status.last_warning)}")
     print(f"{len(statuses)} feeds")
     return 0
 

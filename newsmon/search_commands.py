@@ -11,7 +11,7 @@ from newsmon.arguments import argument_type
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.es_indices import TEMPLATES, aliases, migrate, setup_all
 from newsmon.connectors.search import HISTOGRAMS, SearchRequest, build_search, snippet
-from newsmon.console import progress
+from newsmon.console import printable, printable_json, progress
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings, bounded
 
@@ -77,24 +77,24 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
     hits = result["hits"]["hits"]
     if args.json:
         found = [hit["_source"] | {"snippet": snippet(hit)} for hit in hits]
-        print(json.dumps({"total": total, "hits": found, "aggregations": result.get("aggregations", {})},
-                         indent=2, ensure_ascii=False))
+        print(printable_json({"total": total, "hits": found, "aggregations": result.get("aggregations", {})}))
         return 0
     for hit in hits:
         story = hit["_source"]
         topics = ", ".join(t["name"] for t in story.get("topics", []))
         people = ", ".join(story.get("persons", [])[:4])
-        print(f"{story['published_at'][:16].replace('T', ' ')}  {story['source_name']}: {story['title']}")
+        print(f"{story['published_at'][:16].replace('T', ' ')}  "
+              f"{printable(story['source_name'])}: {printable(story['title'])}")
         details = "  ".join(part for part in (f"[{topics}]" if topics else "", people) if part)
         if details:
-            print(f"    {details}")
+            print(f"    {printable(details)}")
         if snippet(hit):
-            print(f"    {snippet(hit)}")
-        print(f"    {story.get('url') or story['article_id']}")
+            print(f"    {printable(snippet(hit))}")
+        print(f"    {printable(story.get('url') or story['article_id'])}")
     for name, aggregation in result.get("aggregations", {}).items():
         print(f"{name.replace('_', ' ')}:")
         for bucket in aggregation["buckets"]:
-            print(f"  {bucket.get('key_as_string', bucket['key'])[:10]:<20} {bucket['doc_count']}")
+            print(f"  {printable(bucket.get('key_as_string', bucket['key'])[:10]):<20} {bucket['doc_count']}")
     print(f"{total} stories match" + ("" if args.count else f", {len(hits)} shown"))
     return 0
 

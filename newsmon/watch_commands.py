@@ -19,7 +19,7 @@ from newsmon.analysis.name_matching import (
 )
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
-from newsmon.console import progress
+from newsmon.console import printable, printable_json, progress
 from newsmon.errors import not_utf8
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings
@@ -85,21 +85,22 @@ def watch_add(args: argparse.Namespace, settings: Settings) -> int:
     stories = stories_naming(make_client(settings), settings.es_index_articles, entry)
     print(f"{len(stories)} indexed stories already name {entry.name}" + (":" if stories else "."))
     for story in stories:
-        print(f"  {story.published_at[:10]}  {story.title}\n      “{story.form}”: {story.evidence[:200]}\n"
-              f"      {story.url or story.article_id}")
+        print(f"  {story.published_at[:10]}  {printable(story.title)}\n"
+              f"      “{printable(story.form)}”: {printable(story.evidence[:200])}\n"
+              f"      {printable(story.url or story.article_id)}")
     return 0
 
 
 def watch_list(args: argparse.Namespace, settings: Settings) -> int:
     entries = _store(settings).entries(args.list_name)
     if args.json:
-        print(json.dumps([entry.to_dict() for entry in entries], indent=2, ensure_ascii=False))
+        print(printable_json([entry.to_dict() for entry in entries]))
         return 0
     for entry in entries:
         extra = [f"aka {', '.join(entry.aliases)}"] if entry.aliases else []
         filters = (("topics", entry.topics), ("sources", entry.sources), ("languages", entry.languages))
         extra += [f"{what}: {', '.join(values)}" for what, values in filters if values]
-        print(f"{entry.list_name:<16} {entry.name:<32} {'; '.join(extra)}")
+        print(printable(f"{entry.list_name:<16} {entry.name:<32} {'; '.join(extra)}"))
     print(f"{len(entries)} watch entries")
     return 0
 
@@ -125,9 +126,10 @@ def watch_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_alert(alert: dict) -> None:
     topics = f" [{', '.join(alert['topics'])}]" if alert["topics"] else ""
-    print(f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
-          f"“{alert['matched_forms'][0]}” in “{alert['title']}” — {alert['source_name']}{topics}\n"
-          f"    {alert['evidence'][0][:240]}\n    {alert['url'] or alert['article_id']}", flush=True)
+    lines = (f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
+             f"“{alert['matched_forms'][0]}” in “{alert['title']}” — {alert['source_name']}{topics}",
+             f"    {alert['evidence'][0][:240]}", f"    {alert['url'] or alert['article_id']}")
+    print("\n".join(printable(line) for line in lines), flush=True)
 
 
 def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,7 +146,7 @@ def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
     alerts = [{k: v for k, v in hit["_source"].items() if k not in ("kafka_delivered", "deliveries")}
               for hit in hits]
     if args.json:
-        print(json.dumps(alerts, indent=2, ensure_ascii=False))
+        print(printable_json(alerts))
         return 0
     for alert in alerts:
         _print_alert(alert)
