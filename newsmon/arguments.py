@@ -44,13 +44,15 @@ def argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def finish_command(parser: argparse.ArgumentParser, *, trailing: str = "") -> None:
     """Add the settings flags after the command's own options and set its short usage line,
-    ``newsmon COMMAND [options] POSITIONAL...`` (then ``trailing``); call it once the
-    command's own arguments are in place.
+    ``newsmon COMMAND [options] --REQUIRED VALUE POSITIONAL...`` (then ``trailing``); call it
+    once the command's own arguments are in place.
     """
-    formatter = parser._get_formatter()
+    formatter = parser._get_formatter()  # to write the arguments as argparse does
+    required = [f"{action.option_strings[-1]} {formatter._format_args(action, action.dest.upper())}"
+                for action in parser._actions if action.option_strings and action.required]
     positionals = [formatter._format_args(action, formatter._get_default_metavar_for_positional(action))
-                   for action in parser._actions if not action.option_strings]  # as argparse writes them
-    parser.usage = " ".join(["%(prog)s [options]", *positionals, trailing]).strip()
+                   for action in parser._actions if not action.option_strings]
+    parser.usage = " ".join(["%(prog)s [options]", *required, *positionals, trailing]).strip()
     add_settings_flags(parser)
 
 
