@@ -8,17 +8,26 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError, helpers
+from elasticsearch import (
+    ApiError,
+    AuthenticationException,
+    AuthorizationException,
+    BadRequestError,
+    Elasticsearch,
+    TransportError,
+    helpers,
+)
 
 from newsmon import backoff
 from newsmon.errors import ServiceUnavailableError
 from newsmon.schemas import load_index_template
-from newsmon.settings import Secret, Settings
+from newsmon.settings import Secret, Settings, masked_url
 
 log = logging.getLogger(__name__)
 WAIT_STATUS = frozenset({401, 403, 408, 429, 500, 502, 503, 504})
@@ -74,13 +83,36 @@ def check_elasticsearch(settings: Settings, client: Elasticsearch | None = None,
     try:
         health = client.cluster.health(wait_for_status="yellow", timeout=f"{wait_seconds}s")
     except (TransportError, ApiError) as exc:
-        msg = (f"Elasticsearch is not reachable at {settings.es_url}: {exc}. "
-               "Start the local node with `newsmon services up` or set NEWSMON_ES_URL.")
-        raise ServiceUnavailableError(msg) from exc
+        raise unreachable(settings, exc) from exc
     if health["status"] not in ("yellow", "green"):
-        msg = f"Elasticsearch at {settings.es_url} is up but its health is {health['status']}"
+        msg = f"Elasticsearch at {masked_url(settings.es_url)} is up but its health is {health['status']}"
         raise ServiceUnavailableError(msg)
     return dict(health)
+
+
+def unreachable(settings: Settings, exc: Exception) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        f"Elasticsearch is not reachable at {masked_url(settings.es_url)}: {exc}. "
+        "Start the local node with `newsmon services up` or set NEWSMON_ES_URL.")
+
+
+@contextmanager
+def reporting_unreachable(settings: Settings) -> Iterator[None]:
+    """Raise :class:`ServiceUnavailableError` for a request in the block that got no answer
+    (refused, timed out, TLS failed) or whose credentials were refused. For commands, which
+    stop there; a pipeline step waits out the outage instead (:func:`patiently`,
+    :func:`write_documents`).
+    """
+    try:
+        yield
+    except TransportError as exc:
+        raise unreachable(settings, exc) from exc
+    except (AuthenticationException, AuthorizationException) as exc:
+        msg = (f"Elasticsearch at {masked_url(settings.es_url)} refused newsmon's credentials "
+               f"(HTTP {exc.meta.status}): set NEWSMON_ES_API_KEY or "
+               f"NEWSMON_ES_USERNAME/NEWSMON_ES_PASSWORD; "
+               f"the local node's are in {local_credentials_file(settings)}")
+        raise ServiceUnavailableError(msg) from exc
 
 
 def setup_index(client: Elasticsearch, template: str, alias: str, version: int = 1) -> str:

@@ -19,19 +19,25 @@ from newsmon.errors import ConfigError
 
 DEFAULT_POLL_INTERVAL = timedelta(minutes=5)
 MIN_POLL_INTERVAL = timedelta(seconds=30)
+MAX_POLL_INTERVAL = timedelta(days=7)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(value: str | int | float) -> timedelta:
     """``90``, ``"90s"``, ``"5m"``, ``"1h"`` → timedelta (plain numbers are seconds)."""
+    msg = f"a duration looks like 90s, 5m or 1h, got {value!r}"
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value))
-    if not match:
-        msg = f"a duration looks like 90s, 5m or 1h, got {value!r}"
-        raise ConfigError(msg)
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        seconds = value
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ConfigError(msg)
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        return timedelta(seconds=seconds)
+    except (OverflowError, ValueError) as exc:  # infinite, NaN, or beyond a billion days
+        raise ConfigError(msg) from exc
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class FeedSpec:
         if self.poll_interval < MIN_POLL_INTERVAL:
             msg = (f"feed {self.url}: poll interval {self.poll_interval} is shorter than "
                    f"{MIN_POLL_INTERVAL.seconds}s; publishers throttle or block such pollers")
+            raise ConfigError(msg)
+        if self.poll_interval > MAX_POLL_INTERVAL:
+            msg = (f"feed {self.url}: poll interval {self.poll_interval} is longer than "
+                   f"{MAX_POLL_INTERVAL.days} days; disable the feed instead")
             raise ConfigError(msg)
         if self.language is not None and language_tag(self.language) is None:
             msg = f"feed {self.url}: language must be a BCP 47 tag such as en or en-GB, got {self.language!r}"
@@ -96,11 +106,40 @@ def read_opml(data: bytes | str, *, poll_interval: timedelta = DEFAULT_POLL_INTE
     return _deduplicated(feeds)
 
 
+_YAML_KEYS: dict[str, tuple[tuple[type, ...], str]] = {  # what each key takes, as types and in words
+    "url": ((str,), "text"),
+    "name": ((str,), "text"),
+    "poll_interval": ((str, int, float), "a duration such as 90s, 5m or 1h"),
+    "language": ((str,), "a language tag such as en"),
+    "enabled": ((bool,), "true or false"),
+    "full_text": ((bool,), "true or false"),
+}
+_MAY_BE_EMPTY = ("name", "language")
+
+
+def _check_types(entry: dict[str, Any], where: str) -> None:
+    """Refuse a value of the wrong type: ``enabled: "false"`` is a string, and Python
+    would take any non-empty string for true.
+    """
+    for key, value in entry.items():
+        kinds, words = _YAML_KEYS[key]
+        if value is None and key in _MAY_BE_EMPTY:
+            continue
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            quoted = " (write it without quotes)" if bool in kinds and isinstance(value, str) else ""
+            msg = f"{where}: {key} must be {words}, got {value!r}{quoted}"
+            raise ConfigError(msg)
+
+
 def read_yaml(text: str) -> list[FeedSpec]:
     """Read ``feeds:``, a list of mappings with url, name and optional poll_interval,
     language, enabled, full_text.
     """
-    document = yaml.safe_load(text) or {}
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        msg = f"not valid YAML: {exc}"
+        raise ConfigError(msg) from exc
     entries = document.get("feeds") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         msg = "a feed list in YAML is a mapping with a `feeds:` list"
@@ -110,15 +149,21 @@ def read_yaml(text: str) -> list[FeedSpec]:
         if not isinstance(entry, dict) or "url" not in entry:
             msg = f"feed #{position} must be a mapping with at least `url`, got {entry!r}"
             raise ConfigError(msg)
-        unknown = set(entry) - {"url", "name", "poll_interval", "language", "enabled", "full_text"}
+        where = f"feed #{position} ({entry['url']})"
+        unknown = set(entry) - set(_YAML_KEYS)
         if unknown:
-            msg = f"feed #{position} ({entry['url']}): unknown keys {', '.join(sorted(unknown))}"
+            msg = f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}"
             raise ConfigError(msg)
+        _check_types(entry, where)
+        try:
+            interval = parse_duration(entry.get("poll_interval", DEFAULT_POLL_INTERVAL.seconds))
+        except ConfigError as exc:
+            msg = f"{where}: poll_interval: {exc}"
+            raise ConfigError(msg) from exc
         feeds.append(FeedSpec(
-            url=str(entry["url"]), name=str(entry.get("name") or entry["url"]),
-            poll_interval=parse_duration(entry.get("poll_interval", DEFAULT_POLL_INTERVAL.seconds)),
-            language=entry.get("language"), enabled=bool(entry.get("enabled", True)),
-            full_text=bool(entry.get("full_text", False))))
+            url=entry["url"], name=entry.get("name") or entry["url"], poll_interval=interval,
+            language=entry.get("language"), enabled=entry.get("enabled", True),
+            full_text=entry.get("full_text", False)))
     return _deduplicated(feeds)
 
 

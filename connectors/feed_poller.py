@@ -95,7 +95,8 @@ def next_poll_at(outcome: PollOutcome, *, failed: bool) -> datetime:
     if failed:
         delay = min(delay * 2 ** min(outcome.status.consecutive_errors, 16), MAX_BACKOFF)
     if outcome.retry_after is not None:
-        delay = max(delay, min(timedelta(seconds=outcome.retry_after), MAX_RETRY_AFTER))
+        # capped before it becomes a timedelta: a server's "Retry-After: 1e30" overflows one
+        delay = max(delay, timedelta(seconds=min(outcome.retry_after, MAX_RETRY_AFTER.total_seconds())))
     return outcome.polled_at + delay * random.uniform(0.9, 1.1)
 
 

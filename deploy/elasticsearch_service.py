@@ -21,6 +21,7 @@ from pathlib import Path
 from newsmon.connectors.elasticsearch import check_elasticsearch, local_credentials_file
 from newsmon.deploy.local_service import LocalService, ServiceError, find_java, port_in_use, run_maven
 from newsmon.errors import ServiceUnavailableError
+from newsmon.settings import masked_url
 
 ES_VERSION = "8.19.21"
 ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
@@ -179,4 +180,4 @@ class ElasticsearchService(LocalService):
 
     def health_detail(self) -> str:
         health = getattr(self, "_health", None) or check_elasticsearch(self.settings)
-        return f"cluster {health['cluster_name']} is {health['status']} at {self.settings.es_url}"
+        return f"cluster {health['cluster_name']} is {health['status']} at {masked_url(self.settings.es_url)}"

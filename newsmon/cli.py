@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from newsmon import __version__
+from newsmon.arguments import CommandParser, argument_type, finish_command
+from newsmon.connectors.elasticsearch import reporting_unreachable
 from newsmon.console import progress
 from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
 from newsmon.search_commands import add_search_commands
-from newsmon.settings import Settings, add_arguments, from_args
+from newsmon.settings import MAX_SECONDS, Settings, bounded, from_args
 from newsmon.watch_commands import add_watch_commands
 
 PROGRESS_EVERY_SECONDS = 30.0
@@ -28,8 +30,10 @@ an Apache Beam pipeline tags topics and named entities with spaCy, and the resul
 indexed in Elasticsearch for search (Kibana) and for alerts on people you watch.
 
 Settings come from NEWSMON_* environment variables or the flags each command lists
-(`newsmon COMMAND --help`); flags win.
+at the end of its help (`newsmon COMMAND --help`); flags win.
 """
+SECONDS = argument_type(bounded(float, 0.1, MAX_SECONDS))
+TIMEOUT = argument_type(bounded(float, 1, MAX_SECONDS))
 
 
 def cmd_services(args: argparse.Namespace, settings: Settings) -> int:
@@ -71,17 +75,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from newsmon.demo import run_demo
 
     return run_demo(settings, progress, feeds_port=args.feeds_port, follow=args.follow, timeout=args.timeout)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.1 <= value <= 86_400:
-        msg = f"expected seconds between 0.1 and 86400, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def _interrupt(*_) -> None:
@@ -134,16 +127,18 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsmon", description=DESCRIPTION, allow_abbrev=False,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser(prog="newsmon", description=DESCRIPTION, allow_abbrev=False,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"newsmon {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    leaves: list[argparse.ArgumentParser] = []
 
     def leaf(parent, name: str, handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
+        """A command that runs ``handler``; its settings flags are added once all its own are."""
         sub = parent.add_parser(name, help=help, description=help, allow_abbrev=False)
-        add_arguments(sub)
         sub.set_defaults(handler=handler)
+        leaves.append(sub)
         return sub
 
     def command(name: str, handler, help: str) -> argparse.ArgumentParser:  # noqa: A002
@@ -162,15 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = command("smoke", cmd_smoke,
                     "round trip: the seed article through Kafka, the real pipeline (a backfill on "
                     "throw-away topics and indices) and an Elasticsearch search")
-    smoke.add_argument("--timeout", type=float, default=180.0, help="seconds to wait (default 180)")
+    smoke.add_argument("--timeout", type=TIMEOUT, default=180.0, metavar="SECONDS",
+                       help="seconds to wait (default 180)")
 
     demo = command("demo", cmd_demo,
                    "the whole monitor on the demo feeds: services, feeds served and polled, the streaming "
                    "pipeline, alerts on the example watch list, a count per topic and a search")
     demo.add_argument("--follow", action="store_true", help="keep polling and print alerts until Ctrl-C")
-    demo.add_argument("--feeds-port", type=int, default=0,
+    demo.add_argument("--feeds-port", type=argument_type(bounded(int, 0, 65535)), default=0, metavar="PORT",
                       help="port of the local server of the demo feeds (default: any free port)")
-    demo.add_argument("--timeout", type=float, default=300.0,
+    demo.add_argument("--timeout", type=TIMEOUT, default=300.0, metavar="SECONDS",
                       help="seconds to wait for the stories to be indexed (default 300)")
 
     about = "the feed list, its status, and the poller that sends new articles to Kafka"
@@ -185,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "Dataflow options; and newsmon's own: --start committed|earliest|latest|TIME|P=O,..., "
                        "--consumer_group NAME, --stop end|TIME|P=O,... (a backfill that ends by itself)")
     pipeline.add_argument("action", choices=("run",), help="run: start it and wait (Ctrl-C stops it)")
-    pipeline.add_argument("--progress-every", type=_seconds, default=PROGRESS_EVERY_SECONDS,
+    pipeline.add_argument("--progress-every", type=SECONDS, default=PROGRESS_EVERY_SECONDS,
                           metavar="SECONDS",
                           help="seconds between progress reports (counters per step; default 30)")
 
@@ -199,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("settings", cmd_settings, "print the effective settings (secrets masked)")
     command("model", cmd_model, "check that the spaCy English model loads")
+    for sub in leaves:
+        finish_command(sub, trailing="[BEAM_OPTION ...]" if sub is pipeline else "")
     return parser
 
 
@@ -213,12 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         # Beam warns each time it starts or stops its local Prism server, kafka-python each
-        # time its network loop was slow (the CPU being busy with spaCy): nothing to act on.
-        for name in ("apache_beam.utils.subprocess_server", "kafka.net.selector"):
+        # time its network loop was slow (the CPU being busy with spaCy), the Elasticsearch
+        # client with a traceback each time it retries: nothing to act on, or said once
+        # by newsmon itself (an unreachable service is a `newsmon: error`).
+        for name in ("apache_beam.utils.subprocess_server", "kafka.net.selector", "elastic_transport"):
             logging.getLogger(name).setLevel(logging.ERROR)
     try:
         settings = from_args(args)
-        code = args.handler(args, settings)
+        with reporting_unreachable(settings):
+            code = args.handler(args, settings)
     except NewsmonError as exc:
         print(f"newsmon: error: {exc}", file=sys.stderr)
         code = 2

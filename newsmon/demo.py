@@ -33,6 +33,7 @@ from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.search import SearchRequest, build_search
 from newsmon.connectors.watchlist_store import WatchlistStore
+from newsmon.console import printable
 from newsmon.deploy import services
 from newsmon.errors import NewsmonError
 from newsmon.pipelines import article_pipeline
@@ -225,9 +226,10 @@ def _report(es, settings: Settings, expected: dict[str, str]) -> None:
     print(f"\nAlerts fired ({len(alerts)}):")
     for alert in alerts:
         topics = ", ".join(alert["topics"]) or "no topic"
-        print(f"  {alert['person']} ({alert['list']}) as “{', '.join(alert['matched_forms'])}” in "
-              f"“{alert['title']}” [{topics}]\n      evidence: {alert['evidence'][0][:200]}\n"
-              f"      {alert['url']}")
+        lines = (f"  {alert['person']} ({alert['list']}) as “{', '.join(alert['matched_forms'])}” in "
+                 f"“{alert['title']}” [{topics}]", f"      evidence: {alert['evidence'][0][:200]}",
+                 f"      {alert['url']}")
+        print("\n".join(printable(line) for line in lines))
     counts = es.search(index=settings.es_index_articles, query={"ids": {"values": list(expected)}}, size=0,
                        aggs={"per_topic": {"terms": {"field": "topics.name", "size": 50}}})
     buckets = counts["aggregations"]["per_topic"]["buckets"]
@@ -242,7 +244,7 @@ def _report(es, settings: Settings, expected: dict[str, str]) -> None:
     print("\nSearch: stories tagged prisoner_release that name Ihar Losik "
           "(newsmon search --topic prisoner_release --person \"Ihar Losik\"):")
     for hit in hits:
-        print(f"  {hit['_source']['published_at'][:10]}  {hit['_source']['title']}")
+        print(f"  {hit['_source']['published_at'][:10]}  {printable(hit['_source']['title'])}")
 
 
 def _follow(settings: Settings, store: FeedStore, progress: Callable[[str], None]) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newsmon.arguments import argument_type
 from newsmon.connectors.feed_list import (
     DEFAULT_POLL_INTERVAL,
     FeedSpec,
@@ -23,9 +24,11 @@ from newsmon.connectors.feed_list import (
 from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
 from newsmon.connectors.kafka import check_kafka, ensure_topics
-from newsmon.console import progress
-from newsmon.errors import ConfigError
+from newsmon.console import printable, progress
+from newsmon.errors import ConfigError, not_utf8
 from newsmon.settings import Settings
+
+DURATION = argument_type(parse_duration)
 
 
 def add_feed_commands(feeds: argparse.ArgumentParser,
@@ -34,9 +37,9 @@ def add_feed_commands(feeds: argparse.ArgumentParser,
     actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     add = leaf(actions, "add", add_feed, "add a feed, or change the settings of one already listed")
-    add.add_argument("url", help="the feed's http(s) URL")
+    add.add_argument("url", metavar="URL", help="the feed's http(s) URL")
     add.add_argument("--name", help="source name shown with its articles (default: the host name)")
-    add.add_argument("--interval", type=parse_duration, default=DEFAULT_POLL_INTERVAL,
+    add.add_argument("--interval", type=DURATION, default=DEFAULT_POLL_INTERVAL,
                      help="poll interval such as 90s, 5m, 1h (default 5m, at least 30s)")
     add.add_argument("--language", help="BCP 47 language hint such as en or be, when the feed has none")
     add.add_argument("--full-text", action="store_true",
@@ -44,13 +47,13 @@ def add_feed_commands(feeds: argparse.ArgumentParser,
     add.add_argument("--disabled", action="store_true", help="list it, but do not poll it")
 
     remove = leaf(actions, "remove", remove_feed, "remove a feed (articles already sent stay seen)")
-    remove.add_argument("url")
+    remove.add_argument("url", metavar="URL", help="the feed's URL as listed")
 
     imported = leaf(actions, "import-opml", import_feeds,
                     "add every feed of an OPML file (any feed reader's export) or a YAML feed list "
                     "(.yaml/.yml: a `feeds:` list of url, name, poll_interval, language, enabled, full_text)")
-    imported.add_argument("file", type=Path)
-    imported.add_argument("--interval", type=parse_duration, default=DEFAULT_POLL_INTERVAL,
+    imported.add_argument("file", type=Path, metavar="FILE", help="an .opml, .xml, .yaml or .yml file")
+    imported.add_argument("--interval", type=DURATION, default=DEFAULT_POLL_INTERVAL,
                           help="poll interval for feeds from OPML (default 5m)")
 
     listed = leaf(actions, "list", list_feeds, "print the feed list")
@@ -93,10 +96,16 @@ def import_feeds(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         msg = f"cannot read {args.file}: {exc.strerror}"
         raise ConfigError(msg) from exc
-    if args.file.suffix.lower() in (".yaml", ".yml"):
-        feeds = read_yaml(data.decode("utf-8"))
-    else:
-        feeds = read_opml(data, poll_interval=args.interval)
+    try:
+        if args.file.suffix.lower() in (".yaml", ".yml"):
+            feeds = read_yaml(data.decode("utf-8"))
+        else:
+            feeds = read_opml(data, poll_interval=args.interval)  # XML declares its own encoding
+    except UnicodeDecodeError as exc:
+        raise not_utf8(args.file, exc) from exc
+    except ConfigError as exc:
+        msg = f"{args.file}: {exc}"
+        raise ConfigError(msg) from exc
     added, updated = _store(settings).add(feeds)
     print(f"{args.file}: {len(feeds)} feeds, {added} added, {updated} updated")
     return 0
@@ -112,7 +121,8 @@ def list_feeds(args: argparse.Namespace, settings: Settings) -> int:
         for feed in feeds:
             flags = (" [disabled]" if not feed.enabled else "") + (" [full text]" if feed.full_text else "")
             every = int(feed.poll_interval.total_seconds())
-            print(f"{feed.name:<30} every {every:>5}s  {feed.language or '--':<5} {feed.url}{flags}")
+            line = f"{feed.name:<30} every {every:>5}s  {feed.language or '--':<5} {feed.url}{flags}"
+            print(printable(line))
         print(f"{len(feeds)} feeds in {settings.home / 'feeds.sqlite3'}")
     return 0
 
@@ -142,16 +152,16 @@ def feed_status(args: argparse.Namespace, settings: Settings) -> int:
     for status in statuses:
         state = "disabled" if not status.spec.enabled else (
             "failing" if status.consecutive_errors else ("ok" if status.last_success_at else "new"))
-        print(f"{status.spec.name} <{status.spec.url}>: {state}; "
+        print(f"{printable(status.spec.name)} <{printable(status.spec.url)}>: {state}; "
               f"last success {_ago(status.last_success_at)}, "
               f"next poll {_ago(status.next_poll_at) if status.next_poll_at else 'now'}; "
               f"{status.items_in_feed} items in feed, {status.items_sent} articles sent"
               + (f", {status.items_rejected} rejected" if status.items_rejected else ""))
         if status.consecutive_errors:
             print(f"    last error ({_ago(status.last_error_at)}, {status.consecutive_errors} in a row): "
-                  f"{status.last_error}")
+                  f"{printable(status.last_error)}")
         if status.last_warning:
-            print(f"    warning: {status.last_warning}")
+            print(f"    warning: {printable(status.last_warning)}")
     print(f"{len(statuses)} feeds")
     return 0
 

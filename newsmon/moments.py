@@ -15,11 +15,11 @@ def parse_moment(text: str, option: str = "--since", now: datetime | None = None
     """``30m``, ``12h``, ``1d``, ``2w`` before now, or an ISO date/time (UTC when no zone)."""
     now = now or datetime.now(UTC)
     match = _AGO.match(text.strip())
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
+        if match:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
         moment = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # not a date, or further back than year 1
         msg = f"{option} takes 30m, 12h, 1d, 2w or an ISO date such as 2026-11-01, got {text!r}"
         raise ConfigError(msg) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -7,18 +7,22 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from newsmon.arguments import argument_type
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.es_indices import TEMPLATES, aliases, migrate, setup_all
 from newsmon.connectors.search import HISTOGRAMS, SearchRequest, build_search, snippet
-from newsmon.console import progress
+from newsmon.console import printable, printable_json, progress
 from newsmon.moments import parse_moment
-from newsmon.settings import Settings
+from newsmon.settings import Settings, bounded
+
+MAX_HITS = 10_000  # Elasticsearch's default index.max_result_window
 
 
 def add_search_commands(commands, leaf: Callable[..., argparse.ArgumentParser]) -> None:
     search = leaf(commands, "search", search_stories,
                   "search the indexed stories: free text and filters, newest first (or by relevance)")
-    search.add_argument("text", nargs="?", help="free text (title, summary, content, topic evidence)")
+    search.add_argument("text", nargs="*", metavar="QUERY",
+                        help="free text (title, summary, content, topic evidence)")
     search.add_argument("--topic", action="append", default=[],
                         help="tagged with this topic (repeatable: any)")
     search.add_argument("--person", action="append", default=[], help="naming this person, canonical name "
@@ -30,7 +34,8 @@ def add_search_commands(commands, leaf: Callable[..., argparse.ArgumentParser]) 
     search.add_argument("--since", help="published since: 30m, 12h, 7d, 2w or an ISO date")
     search.add_argument("--until", help="published until: an ISO date (or 30m, 12h, 7d ago)")
     search.add_argument("--sort", choices=("time", "relevance"), default="time")
-    search.add_argument("--limit", type=int, default=20, help="stories to show (default 20)")
+    search.add_argument("--limit", type=argument_type(bounded(int, 1, MAX_HITS)), default=20, metavar="N",
+                        help=f"stories to show (default 20, at most {MAX_HITS})")
     search.add_argument("--count", action="store_true", help="print only how many stories match")
     search.add_argument("--histogram", choices=HISTOGRAMS, help="also count the matches per topic or per day")
     search.add_argument("--json", action="store_true", help="the hits as JSON")
@@ -54,8 +59,8 @@ def add_search_commands(commands, leaf: Callable[..., argparse.ArgumentParser]) 
 
 def search_stories(args: argparse.Namespace, settings: Settings) -> int:
     request = SearchRequest(
-        text=args.text, topics=tuple(args.topic), persons=tuple(args.person), organisations=tuple(args.org),
-        places=tuple(args.place), sources=tuple(args.source),
+        text=" ".join(args.text) or None, topics=tuple(args.topic), persons=tuple(args.person),
+        organisations=tuple(args.org), places=tuple(args.place), sources=tuple(args.source),
         since=parse_moment(args.since) if args.since else None,
         until=parse_moment(args.until, "--until") if args.until else None,
         sort=args.sort, size=0 if args.count else args.limit, histogram=args.histogram)
@@ -72,24 +77,24 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
     hits = result["hits"]["hits"]
     if args.json:
         found = [hit["_source"] | {"snippet": snippet(hit)} for hit in hits]
-        print(json.dumps({"total": total, "hits": found, "aggregations": result.get("aggregations", {})},
-                         indent=2, ensure_ascii=False))
+        print(printable_json({"total": total, "hits": found, "aggregations": result.get("aggregations", {})}))
         return 0
     for hit in hits:
         story = hit["_source"]
         topics = ", ".join(t["name"] for t in story.get("topics", []))
         people = ", ".join(story.get("persons", [])[:4])
-        print(f"{story['published_at'][:16].replace('T', ' ')}  {story['source_name']}: {story['title']}")
+        print(f"{story['published_at'][:16].replace('T', ' ')}  "
+              f"{printable(story['source_name'])}: {printable(story['title'])}")
         details = "  ".join(part for part in (f"[{topics}]" if topics else "", people) if part)
         if details:
-            print(f"    {details}")
+            print(f"    {printable(details)}")
         if snippet(hit):
-            print(f"    {snippet(hit)}")
-        print(f"    {story.get('url') or story['article_id']}")
+            print(f"    {printable(snippet(hit))}")
+        print(f"    {printable(story.get('url') or story['article_id'])}")
     for name, aggregation in result.get("aggregations", {}).items():
         print(f"{name.replace('_', ' ')}:")
         for bucket in aggregation["buckets"]:
-            print(f"  {bucket.get('key_as_string', bucket['key'])[:10]:<20} {bucket['doc_count']}")
+            print(f"  {printable(bucket.get('key_as_string', bucket['key'])[:10]):<20} {bucket['doc_count']}")
     print(f"{total} stories match" + ("" if args.count else f", {len(hits)} shown"))
     return 0
 

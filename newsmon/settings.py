@@ -1,9 +1,10 @@
 """One typed settings object, fed by ``NEWSMON_*`` environment variables and CLI flags.
 
 Every setting is declared once, in :class:`Settings`; its environment variable, CLI
-flag and help text are derived from that declaration, so the three never drift apart.
-Flags win over environment variables, which win over defaults. Secrets are wrapped in
-:class:`Secret` and never appear in ``repr``, logs or ``newsmon services status``.
+flag (:mod:`newsmon.arguments`) and help text are derived from that declaration, so the
+three never drift apart. Flags win over environment variables, which win over defaults.
+Secrets are wrapped in :class:`Secret`, and the password of a URL is masked
+(:func:`masked_url`): neither appears in ``repr``, logs, errors or ``newsmon settings``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from newsmon.errors import ConfigError
 
@@ -25,6 +26,8 @@ ENV_PREFIX = "NEWSMON_"
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MASK = "********"
+MAX_SECONDS = 86_400.0  # a day: longer waits and timeouts are typos (or .inf) rather than intent
 
 
 class Secret:
@@ -39,7 +42,7 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return "Secret('********')"
+        return f"Secret('{MASK}')"
 
     __str__ = __repr__
 
@@ -66,9 +69,28 @@ def _default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
 
 
+def masked_url(url: str) -> str:
+    """``url`` with the password of its user info replaced by ``********``, for showing it."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL urlsplit can read: show no more of it than its scheme
+        return url.partition("://")[0] + "://" + MASK if "@" in url else url
+    if password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    netloc = f"{user.partition(':')[0]}:{MASK}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _servers(text: str) -> tuple[str, ...]:
     servers = tuple(part.strip() for part in text.split(",") if part.strip())
     for server in servers:
+        if "@" in server:  # user:password@host:port would be printed with every error
+            msg = (f"Kafka bootstrap servers take no credentials (host:port only, here "
+                   f"{server.rpartition('@')[2]!r}); set NEWSMON_KAFKA_SASL_USERNAME and "
+                   "NEWSMON_KAFKA_SASL_PASSWORD instead")
+            raise ConfigError(msg)
         host, _, port = server.rpartition(":")
         if not host or not port.isdigit():
             msg = f"Kafka bootstrap server must look like host:port, got {server!r}"
@@ -97,11 +119,19 @@ def _networks(text: str) -> tuple[str, ...]:
     return networks
 
 
-def _positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+def bounded(parse: type[int] | type[float], low: float, high: float) -> Callable[[str], Any]:
+    """A parser of whole (``int``) or decimal (``float``) numbers from ``low`` to ``high``:
+    ``inf``, ``nan``, ``1e999`` and ``1.5`` where a whole number is meant are refused.
+    """
+    kind = "a whole number" if parse is int else "a number"
+
     def convert(text: str) -> Any:
-        value = parse(text)
-        if value <= 0:
-            msg = f"expected a positive number, got {text!r}"
+        try:
+            value = parse(text)
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or not low <= value <= high:  # False for NaN too
+            msg = f"expected {kind} from {low:g} to {high:g}, got {text!r}"
             raise ConfigError(msg)
         return value
 
@@ -158,16 +188,16 @@ class Settings:
     es_verify_certs: bool = _setting(True, "verify Elasticsearch's TLS certificate", _flag_bool)
     kafka_delivery_timeout: float = _setting(
         120.0, "seconds the producer retries a message before giving up (the poller then "
-        "sends it again on the feed's next poll)", _positive(float))
-    feed_concurrency: int = _setting(16, "feeds fetched at the same time", _positive(int))
+        "sends it again on the feed's next poll)", bounded(float, 1, MAX_SECONDS))
+    feed_concurrency: int = _setting(16, "feeds fetched at the same time", bounded(int, 1, 1024))
     feed_parse_processes: int = _setting(
-        None, "processes that parse feeds beside the poller (0: parse in the poller's threads)", int,
-        default_factory=lambda: min(os.cpu_count() or 1, 4))
+        None, "processes that parse feeds beside the poller (0: parse in the poller's threads)",
+        bounded(int, 0, 256), default_factory=lambda: min(os.cpu_count() or 1, 4))
     fetch_timeout: float = _setting(20.0, "seconds one feed or page download may take in all",
-                                    _positive(float))
+                                    bounded(float, 0.1, MAX_SECONDS))
     fetch_max_bytes: int = _setting(10 * 1024 * 1024, "largest feed or page accepted, in bytes "
-                                    "after decompression", _positive(int))
-    fetch_max_redirects: int = _setting(5, "redirects followed per download", int)
+                                    "after decompression", bounded(int, 1, 2**40))
+    fetch_max_redirects: int = _setting(5, "redirects followed per download", bounded(int, 0, 100))
     full_text_all_feeds: bool = _setting(
         False, "fetch every new article's page and extract its text (for one feed: "
         "`newsmon feeds add --full-text`)", _flag_bool)
@@ -203,9 +233,14 @@ class Settings:
         if self.kafka_partitions < 1:
             msg = f"kafka_partitions must be at least 1, got {self.kafka_partitions}"
             raise ConfigError(msg)
-        url = urlsplit(self.es_url)
+        try:
+            url = urlsplit(self.es_url)
+            url.port  # noqa: B018 -- raises ValueError on a port out of range
+        except ValueError:
+            url = urlsplit("")
         if url.scheme not in ("http", "https") or not url.hostname:
-            msg = f"es_url must be an http(s) URL such as http://127.0.0.1:9200, got {self.es_url!r}"
+            msg = (f"es_url must be an http(s) URL such as http://127.0.0.1:9200, "
+                   f"got {masked_url(self.es_url)!r}")
             raise ConfigError(msg)
         if bool(self.es_username) != bool(self.es_password):
             msg = "es_username and es_password go together: give both or neither"
@@ -218,8 +253,8 @@ class Settings:
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
         """Build settings from ``NEWSMON_*`` variables in ``env`` overridden by ``flags``.
 
-        ``flags`` holds values already parsed (from :func:`add_arguments`); ``None``
-        means "not given".
+        ``flags`` holds values already parsed (by :func:`newsmon.arguments.add_settings_flags`);
+        ``None`` means "not given".
         """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -228,7 +263,7 @@ class Settings:
             if raw not in (None, ""):
                 try:
                     values[spec.name] = spec.metadata["parse"](raw)
-                except (ValueError, ConfigError) as exc:
+                except (ValueError, OverflowError, ConfigError) as exc:
                     msg = f"{env_name(spec.name)}: {exc}"
                     raise ConfigError(msg) from exc
             if flags.get(spec.name) is not None:
@@ -236,14 +271,17 @@ class Settings:
         return cls(**values)
 
     def describe(self) -> dict[str, str]:
-        """Every setting as printable text; secrets show as ``********``."""
+        """Every setting as printable text; secrets and URL passwords show as ``********``."""
         shown = {}
         for spec in dataclasses.fields(self):
             value = getattr(self, spec.name)
             if isinstance(value, tuple):
                 value = ",".join(value)
-            shown[spec.name] = "" if value is None else str(value)
+            shown[spec.name] = "" if value is None else masked_url(str(value))
         return shown
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.describe().items())})"
 
     @property
     def es_port(self) -> int:
@@ -266,33 +304,6 @@ class Settings:
 
 def env_name(setting: str) -> str:
     return ENV_PREFIX + setting.upper()
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one ``--flag`` per setting, each naming its environment variable in the help."""
-    group = parser.add_argument_group(
-        "connection settings", "each flag can also be set with the NEWSMON_* variable shown")
-    for spec in dataclasses.fields(Settings):
-        parse = spec.metadata["parse"]
-        group.add_argument(
-            "--" + spec.name.replace("_", "-"),
-            dest=spec.name,
-            type=_argparse_type(parse),
-            default=None,
-            metavar=spec.name.split("_")[-1].upper(),
-            help=f"{spec.metadata['help']} (env {env_name(spec.name)})",
-        )
-
-
-def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except ConfigError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from exc
-
-    convert.__name__ = getattr(parse, "__name__", "value")
-    return convert
 
 
 def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:

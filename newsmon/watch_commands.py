@@ -19,7 +19,8 @@ from newsmon.analysis.watch_entries import (
 )
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
-from newsmon.console import progress
+from newsmon.console import printable, printable_json, progress
+from newsmon.errors import not_utf8
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings
 
@@ -29,7 +30,7 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
     actions = watch.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = leaf(actions, "add", watch_add, "watch a person (or update the entry), and list the stories "
                "already indexed that name them")
-    add.add_argument("name", help="the person's canonical name, e.g. \"Ihar Losik\"")
+    add.add_argument("name", metavar="NAME", help="the person's canonical name, e.g. \"Ihar Losik\"")
     add.add_argument("--alias", action="append", default=[], help="another form of the name the matcher "
                      "cannot derive: maiden name, nickname (repeatable; transliterations are automatic)")
     add.add_argument("--list", dest="list_name", default=DEFAULT_LIST, help="watch list (owner); "
@@ -45,12 +46,12 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
     listed.add_argument("--json", action="store_true")
 
     remove = leaf(actions, "remove", watch_remove, "stop watching a person")
-    remove.add_argument("name", help="the canonical name, or the entry id")
+    remove.add_argument("name", metavar="NAME", help="the canonical name, or the entry id")
     remove.add_argument("--list", dest="list_name", default=DEFAULT_LIST)
 
     imported = leaf(actions, "import", watch_import, "add or update the entries of a YAML (`watch:` list) "
                     "or CSV file (name,aliases,list,topics,sources,languages,notes; `;` between values)")
-    imported.add_argument("file", type=Path)
+    imported.add_argument("file", type=Path, metavar="FILE", help="a .yaml, .yml or .csv file")
 
     exported = leaf(actions, "export", watch_export, "print the watch list as YAML or CSV (importable)")
     exported.add_argument("--format", choices=("yaml", "csv"), default="yaml")
@@ -84,21 +85,22 @@ def watch_add(args: argparse.Namespace, settings: Settings) -> int:
     stories = stories_naming(make_client(settings), settings.es_index_articles, entry)
     print(f"{len(stories)} indexed stories already name {entry.name}" + (":" if stories else "."))
     for story in stories:
-        print(f"  {story.published_at[:10]}  {story.title}\n      “{story.form}”: {story.evidence[:200]}\n"
-              f"      {story.url or story.article_id}")
+        print(f"  {story.published_at[:10]}  {printable(story.title)}\n"
+              f"      “{printable(story.form)}”: {printable(story.evidence[:200])}\n"
+              f"      {printable(story.url or story.article_id)}")
     return 0
 
 
 def watch_list(args: argparse.Namespace, settings: Settings) -> int:
     entries = _store(settings).entries(args.list_name)
     if args.json:
-        print(json.dumps([entry.to_dict() for entry in entries], indent=2, ensure_ascii=False))
+        print(printable_json([entry.to_dict() for entry in entries]))
         return 0
     for entry in entries:
         extra = [f"aka {', '.join(entry.aliases)}"] if entry.aliases else []
         filters = (("topics", entry.topics), ("sources", entry.sources), ("languages", entry.languages))
         extra += [f"{what}: {', '.join(values)}" for what, values in filters if values]
-        print(f"{entry.list_name:<16} {entry.name:<32} {'; '.join(extra)}")
+        print(printable(f"{entry.list_name:<16} {entry.name:<32} {'; '.join(extra)}"))
     print(f"{len(entries)} watch entries")
     return 0
 
@@ -124,9 +126,10 @@ def watch_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_alert(alert: dict) -> None:
     topics = f" [{', '.join(alert['topics'])}]" if alert["topics"] else ""
-    print(f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
-          f"“{alert['matched_forms'][0]}” in “{alert['title']}” — {alert['source_name']}{topics}\n"
-          f"    {alert['evidence'][0][:240]}\n    {alert['url'] or alert['article_id']}", flush=True)
+    lines = (f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
+             f"“{alert['matched_forms'][0]}” in “{alert['title']}” — {alert['source_name']}{topics}",
+             f"    {alert['evidence'][0][:240]}", f"    {alert['url'] or alert['article_id']}")
+    print("\n".join(printable(line) for line in lines), flush=True)
 
 
 def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -143,7 +146,7 @@ def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
     alerts = [{k: v for k, v in hit["_source"].items() if k not in ("kafka_delivered", "deliveries")}
               for hit in hits]
     if args.json:
-        print(json.dumps(alerts, indent=2, ensure_ascii=False))
+        print(printable_json(alerts))
         return 0
     for alert in alerts:
         _print_alert(alert)
@@ -182,7 +185,10 @@ def alerts_deliver(args: argparse.Namespace, settings: Settings) -> int:
     from newsmon.connectors.alert_delivery import run_delivery
     from newsmon.connectors.notifier_config import load_config
 
-    config = load_config(args.config)
+    try:
+        config = load_config(args.config)
+    except UnicodeDecodeError as exc:  # load_config reports unreadable files, not undecodable ones
+        raise not_utf8(args.config, exc) from exc
     stop = threading.Event()
     worker = threading.Thread(target=run_delivery, args=(settings, config),
                               kwargs={"stop": stop, "progress": progress}, daemon=True)

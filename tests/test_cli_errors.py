@@ -44,6 +44,14 @@ def test_settings_command_masks_secrets(isolated_env):
     assert "hunter2" not in done.stdout + done.stderr
 
 
+def test_settings_command_masks_the_password_of_a_url(isolated_env, closed_port):
+    env = isolated_env | {"NEWSMON_ES_URL": f"http://elastic:hunter2@127.0.0.1:{closed_port}"}
+    done = newsmon("settings", env=env)
+    assert done.returncode == 0
+    assert f"http://elastic:********@127.0.0.1:{closed_port}" in done.stdout
+    assert "hunter2" not in done.stdout + done.stderr
+
+
 def test_port_in_use_is_reported(isolated_env):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
@@ -106,3 +114,38 @@ def test_feeds_run_without_feeds_says_what_to_do(isolated_env, kafka):
     done = newsmon("feeds", "run", "--once", env=env)
     assert done.returncode == 2
     assert "no enabled feeds: add some with `newsmon feeds add URL`" in done.stderr
+
+
+@pytest.mark.parametrize("command", [("search", "Belavia"), ("watch", "list"), ("alerts", "list"),
+                                     ("watch", "add", "Ihar Losik"), ("es", "setup")])
+def test_commands_that_read_elasticsearch_say_it_is_down(isolated_env, closed_port, command):
+    env = isolated_env | {"NEWSMON_ES_URL": f"http://elastic:hunter2@127.0.0.1:{closed_port}"}
+    done = newsmon(*command, env=env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    where = f"http://elastic:********@127.0.0.1:{closed_port}"
+    assert f"newsmon: error: Elasticsearch is not reachable at {where}" in done.stderr
+    assert "newsmon services up" in done.stderr and "NEWSMON_ES_URL" in done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
+
+
+def test_a_feed_list_error_names_the_file_and_the_feed(isolated_env, tmp_path):
+    listed = tmp_path / "desk-feeds.yaml"
+    listed.write_text("feeds:\n  - url: https://a.example/feed\n    enabled: \"false\"\n")
+    done = newsmon("feeds", "import-opml", str(listed), env=isolated_env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (f"newsmon: error: {listed}: feed #1 (https://a.example/feed): enabled must be true or false"
+            in done.stderr)
+
+
+@pytest.mark.parametrize(("command", "name", "text"), [
+    (("feeds", "import-opml"), "feeds.yaml", b"feeds:\n  - url: https://a.example/feed\n    name: caf\xe9\n"),
+    (("watch", "import"), "watch.yaml", b"watch:\n  - name: Jos\xe9 Martinez\n"),
+    (("alerts", "deliver", "--config"), "notifiers.yaml", b"lists:\n  default:\n    notifiers: []  # \xff\n"),
+])
+def test_files_that_are_not_utf8_are_refused_clearly(isolated_env, tmp_path, command, name, text):
+    path = tmp_path / name
+    path.write_bytes(text)
+    done = newsmon(*command, str(path), env=isolated_env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"newsmon: error: {path}: " in done.stderr and "UTF-8" in done.stderr.replace("utf-8", "UTF-8")

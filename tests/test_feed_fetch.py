@@ -140,6 +140,14 @@ def test_retry_after_is_honoured(feed_server, feed_settings):
     assert next_poll_at(outcome, failed=True) - outcome.polled_at >= timedelta(seconds=540)
 
 
+def test_a_huge_retry_after_waits_a_day_at_most(feed_server, feed_settings):
+    url = feed_server.serve("/busy", status=503, headers={"Retry-After": "9" * 30})
+    poller, store = poller_for(feed_settings, url)
+    outcome = poller.poll(status_of(store, url))
+    assert outcome.retry_after == float("9" * 30)
+    assert timedelta(hours=21) < next_poll_at(outcome, failed=True) - outcome.polled_at < timedelta(hours=27)
+
+
 def test_retry_after_as_http_date():
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     assert retry_after_seconds("Thu, 01 Jan 2026 12:02:00 GMT", now) == 120

@@ -76,10 +76,35 @@ def test_bad_yaml_names_the_feed_and_the_value(document, message):
         read_yaml(document)
 
 
+@pytest.mark.parametrize("key", ["enabled", "full_text"])
+@pytest.mark.parametrize("value", ['"false"', '"true"', "'no'", "0", "1", "[]"])
+def test_yes_or_no_keys_take_real_booleans_only(key, value):
+    with pytest.raises(ConfigError, match=rf"feed #1 \(https://a.example/f\): {key} must be true or false"):
+        read_yaml(f"feeds: [{{url: 'https://a.example/f', {key}: {value}}}]")
+
+
 @pytest.mark.parametrize(("value", "seconds"),
                          [(90, 90), ("90s", 90), ("5m", 300), ("1.5h", 5400), ("1d", 86400)])
 def test_durations(value, seconds):
     assert parse_duration(value) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e300, "1e400", "9" * 30 + "d", ".inf"])
+def test_durations_that_cannot_be_poll_intervals_are_refused(value):
+    with pytest.raises(ConfigError, match="duration"):
+        parse_duration(value)
+
+
+@pytest.mark.parametrize("value", [".inf", ".nan", "1e400", "-5m", "99999999999999999999d", "[5m]", "true"])
+def test_a_poll_interval_that_is_not_a_duration_is_named(value):
+    with pytest.raises(ConfigError, match=r"feed #1 \(https://a.example/f\): poll_interval"):
+        read_yaml(f"feeds: [{{url: 'https://a.example/f', poll_interval: {value}}}]")
+
+
+@pytest.mark.parametrize(("value", "message"), [("8d", "longer than 7 days"), (-60, "shorter than 30s")])
+def test_poll_intervals_stay_within_limits(value, message):
+    with pytest.raises(ConfigError, match=rf"feed https://a.example/f: poll interval .* is {message}"):
+        read_yaml(f"feeds: [{{url: 'https://a.example/f', poll_interval: {value}}}]")
 
 
 def test_the_example_feed_list_in_seeds_imports():

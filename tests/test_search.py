@@ -111,3 +111,18 @@ def test_migration_keeps_every_document_and_writers_keep_writing(es, indexed, se
     assert rewritten == "written during the migration"  # the copy never overwrote a newer write
     [mapping] = es.indices.get_mapping(index=alias).body.values()
     assert mapping["mappings"]["properties"]["cluster_label"]["type"] == "keyword"
+
+
+def test_search_shows_control_characters_from_feeds_instead_of_obeying_them(es, indexed, seed_analysed):
+    from tests.test_console import HOSTILE, raw_controls
+
+    hostile = article_document(seed_analysed) | {"article_id": "f" * 32, "title": f"Belavia {HOSTILE}",
+                                                  "source_name": "Wire\x1b[31m\r"}
+    assert write_documents(es, indexed["articles"], [("f" * 32, hostile)]) == []
+    es.indices.refresh(index=indexed["articles"])
+    table = newsmon_search(indexed, "Belavia").stdout
+    assert raw_controls(table) == []
+    assert "Wire\\x1b[31m : Belavia Minsk\\x1b[2J" in table
+    listed = newsmon_search(indexed, "Belavia", "--json").stdout
+    assert raw_controls(listed) == []
+    assert {hit["title"] for hit in json.loads(listed)["hits"]} >= {f"Belavia {HOSTILE}"}

@@ -50,6 +50,14 @@ def test_secrets_are_masked_everywhere_they_could_print():
     ({"NEWSMON_ES_USERNAME": "elastic"}, "give both or neither"),
     ({"NEWSMON_KAFKA_PARTITIONS": "0"}, "at least 1"),
     ({"NEWSMON_ES_HEAP": "lots"}, "NEWSMON_ES_HEAP"),
+    ({"NEWSMON_FETCH_TIMEOUT": "inf"}, "NEWSMON_FETCH_TIMEOUT: expected a number from 0.1 to 86400, got"),
+    ({"NEWSMON_FETCH_TIMEOUT": "NaN"}, "NEWSMON_FETCH_TIMEOUT: expected a number"),
+    ({"NEWSMON_KAFKA_DELIVERY_TIMEOUT": "1e999"}, "NEWSMON_KAFKA_DELIVERY_TIMEOUT: expected a number"),
+    ({"NEWSMON_KAFKA_DELIVERY_TIMEOUT": "1e12"}, "NEWSMON_KAFKA_DELIVERY_TIMEOUT: expected a number"),
+    ({"NEWSMON_FEED_CONCURRENCY": "1.5"}, "NEWSMON_FEED_CONCURRENCY: expected a whole number from 1 to"),
+    ({"NEWSMON_FEED_PARSE_PROCESSES": "-1"}, "NEWSMON_FEED_PARSE_PROCESSES: expected a whole number"),
+    ({"NEWSMON_FETCH_MAX_REDIRECTS": "-1"}, "NEWSMON_FETCH_MAX_REDIRECTS: expected a whole number"),
+    ({"NEWSMON_FETCH_MAX_BYTES": "9" * 400}, "NEWSMON_FETCH_MAX_BYTES: expected a whole number"),
 ])
 def test_bad_settings_are_refused_with_a_message_naming_them(env, message):
     with pytest.raises(ConfigError, match=message):
@@ -86,3 +94,24 @@ def test_rule_and_gazetteer_files_default_to_the_packaged_ones(tmp_path):
     assert settings.topic_rules == Path("/etc/newsmon/rules.yaml")
     args = build_parser().parse_args(["settings", "--gazetteer", str(tmp_path / "g.yaml")])
     assert from_args(args, {}).gazetteer == tmp_path / "g.yaml"
+
+
+def test_a_password_in_the_elasticsearch_url_is_masked_wherever_settings_show():
+    settings = Settings.load({"NEWSMON_ES_URL": "https://elastic:hunter2@es.example:9243"})
+    assert settings.describe()["es_url"] == "https://elastic:********@es.example:9243"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
+    assert settings.es_url == "https://elastic:hunter2@es.example:9243"  # the client still gets it
+    assert settings.es_port == 9243
+
+
+@pytest.mark.parametrize("env", [
+    {"NEWSMON_ES_URL": "ftp://elastic:hunter2@es.example"},
+    {"NEWSMON_ES_URL": "http://elastic:hunter2@[::1"},
+    {"NEWSMON_ES_URL": "http://elastic:hunter2@es.example:99999"},
+    {"NEWSMON_KAFKA_BOOTSTRAP_SERVERS": "k1:9092,newsmon:hunter2@k2:9093"},
+])
+def test_a_refused_url_is_named_without_its_password(env):
+    with pytest.raises(ConfigError) as refused:
+        Settings.load(env)
+    assert "hunter2" not in str(refused.value)
+    assert any(words in str(refused.value) for words in ("es_url must be an http(s) URL", "no credentials"))

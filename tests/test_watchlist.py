@@ -128,6 +128,22 @@ def test_watch_commands(es, aliases, tmp_path):
     assert "Ihar Losik" not in newsmon(env, "watch", "list", "--list", "desk").stdout
 
 
+def test_alerts_list_shows_control_characters_from_feeds_instead_of_obeying_them(es, aliases, seed_analysed):
+    from tests.test_console import HOSTILE, raw_controls
+
+    setup_index(es, "news-alerts", aliases["alerts"])
+    alert = seed_analysed.alerts[0].to_message() | {"title": HOSTILE, "evidence": ["\x1b[8mhidden\x1b[0m"],
+                                       "alert_time": datetime.now(UTC).isoformat(timespec="seconds")}
+    assert write_documents(es, aliases["alerts"], [(alert["alert_id"], alert)]) == []
+    es.indices.refresh(index=aliases["alerts"])
+    env = os.environ | {"NEWSMON_ES_INDEX_ALERTS": aliases["alerts"]}
+    listed = newsmon(env, "alerts", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert raw_controls(listed.stdout) == [] and "Minsk\\x1b[2J" in listed.stdout
+    as_json = newsmon(env, "alerts", "list", "--json")
+    assert raw_controls(as_json.stdout) == [] and json.loads(as_json.stdout)[0]["title"] == HOSTILE
+
+
 class _Sources:
     """A watch-list source that reads Elasticsearch through whichever client is current."""
 
