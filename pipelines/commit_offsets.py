@@ -8,7 +8,10 @@ re-reads what was in flight, never skips it. The reader commits
 its start offsets when it starts, so the run always begins at the committed offset.
 
 This assumes a partition's offsets are consecutive, as on a topic written without
-transactions or compaction (``news.articles``).
+transactions or compaction (``news.articles``). Records the topic's retention deleted
+before the pipeline read them leave a gap no record will ever fill: once a hundred
+finished offsets wait beyond the committed one, the step moves over what the topic no
+longer holds (counted, and logged).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import logging
 
 import apache_beam as beam
 from apache_beam.coders import VarIntCoder
+from apache_beam.metrics import Metrics
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
@@ -25,6 +29,7 @@ from newsmon.connectors.kafka import make_consumer
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
+GAP_CHECK_AFTER = 100  # finished offsets waiting beyond the committed one before looking for a gap
 
 
 def advance(next_offset: int, finished: set[int]) -> tuple[int, set[int]]:
@@ -49,6 +54,7 @@ class _Commit(beam.DoFn):
     def __init__(self, settings: Settings, group: str) -> None:
         self._settings = settings
         self._group = group
+        self._skipped = Metrics.counter("CommitOffsets", "deleted_before_read")
 
     def setup(self) -> None:
         self._consumer = make_consumer(self._settings, group_id=self._group)
@@ -67,6 +73,15 @@ class _Commit(beam.DoFn):
         if offset < next_offset:
             return  # finished again (a replay); already committed
         moved, rest = advance(next_offset, set(finished_state.read()) | {offset})
+        if moved == next_offset and len(rest) >= GAP_CHECK_AFTER:
+            # Still stuck: records the topic's retention deleted before they were read never
+            # finish. Move over what the topic no longer holds.
+            earliest = self._consumer.beginning_offsets([tp])[tp]
+            if earliest > next_offset:
+                log.warning("%s: offsets %d-%d were deleted by retention before they were read",
+                            key, next_offset, earliest - 1)
+                self._skipped.inc(earliest - next_offset)
+                moved, rest = advance(earliest, rest | {offset})
         if moved != next_offset:
             self._consumer.commit({tp: OffsetAndMetadata(moved, "", -1)})
             log.debug("committed %s@%d for group %s", key, moved, self._group)
