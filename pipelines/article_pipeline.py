@@ -26,7 +26,7 @@ from newsmon.pipelines.dead_letters import WriteDeadLetters
 from newsmon.pipelines.extract_entities import ExtractEntities
 from newsmon.pipelines.index_articles import IndexArticles
 from newsmon.pipelines.kafka_read import ReadKafkaRecords, parse_position
-from newsmon.pipelines.match_watchlist import ElasticsearchWatchlist, MatchWatchlist
+from newsmon.pipelines.match_watchlist import REFRESH_SECONDS, ElasticsearchWatchlist, MatchWatchlist
 from newsmon.pipelines.parse_articles import ParseArticles
 from newsmon.pipelines.running import RunningPipeline
 from newsmon.pipelines.tag_topics import TagTopics
@@ -53,6 +53,10 @@ class ArticlePipelineOptions(PipelineOptions):
         parser.add_argument(
             "--consumer_group", default=DEFAULT_CONSUMER_GROUP,
             help="Kafka consumer group whose offsets record what the pipeline has finished")
+        parser.add_argument(
+            "--watchlist_refresh", type=float, default=REFRESH_SECONDS,
+            help="seconds between two reads of the watch list by each worker (default 30): an "
+                 "entry added while the pipeline runs is matched from the next read on")
         parser.add_argument(
             "--nlp_processes", type=int, default=None,
             help="spaCy processes per worker, each using a core and about 400 MiB. Default: one per "
@@ -82,7 +86,8 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
     entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes,
                                                                      gazetteer=settings.gazetteer)
     topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules)
-    matched = topics.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings))
+    matched = topics.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings),
+                                                                  refresh_seconds=options.watchlist_refresh)
     alerted = matched.articles | "WriteAlerts" >> WriteAlerts(settings)
     indexed = alerted.articles | "IndexArticles" >> IndexArticles(settings)
     dead = ((parsed.deadletter, entities.deadletter, topics.deadletter, matched.deadletter,

@@ -1,8 +1,9 @@
 """Fixtures for tests against the real services started by ``newsmon services up``.
 
-Tests that need Kafka or Elasticsearch use the ``kafka`` / ``es`` fixtures. Where the
-services are not running they are skipped, and reported as skipped, when run by hand;
-under CI (``CI`` or ``NEWSMON_REQUIRE_SERVICES`` set) they fail instead.
+Tests that need Kafka or Elasticsearch use the ``kafka`` / ``es`` fixtures (or one built on
+them) and are marked ``services``. Where the services are not running they are skipped,
+and reported as skipped, when run by hand; under CI (``CI`` or
+``NEWSMON_REQUIRE_SERVICES`` set) they fail instead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from newsmon.settings import Settings
 pytest_plugins = ["tests.support.notifiers"]  # webhook receiver, SMTP server, TLS files
 
 REQUIRE_SERVICES = bool(os.environ.get("CI") or os.environ.get("NEWSMON_REQUIRE_SERVICES"))
+SERVICE_FIXTURES = frozenset({"kafka", "es", "topic", "index_name", "aliases", "isolated"})
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark the tests that need the real services: ``pytest -m "not services"`` runs the rest."""
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
 
 
 def _unavailable(reason: str) -> None:

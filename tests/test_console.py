@@ -7,7 +7,7 @@ import pytest
 
 from newsmon.console import printable, printable_json
 from newsmon.watch_commands import _print_alert
-from tests.pipeline_outputs import analysed
+from tests.support.pipeline import analysed
 
 HOSTILE = "Minsk\x1b[2J\x1b]8;;https://evil.example\x07news\x1b]8;;\x07\rFAKE\x9b31m\u202egnp.exe\x7f"
 
@@ -43,9 +43,9 @@ def test_json_escapes_what_json_dumps_leaves_raw():
 
 
 def test_an_alert_prints_without_raw_control_characters(capsys):
-    alert = analysed().alerts[0] | {"title": HOSTILE, "source_name": "Wire\x1b[31m", "person": "A\rB",
-                                    "evidence": ["said \x1b[8mhidden\x1b[0m"],
-                                    "matched_forms": ["\x07Lukashenko"]}
+    alert = analysed().alerts[0].to_message() | {
+        "title": HOSTILE, "source_name": "Wire\x1b[31m", "person": "A\rB",
+        "evidence": ["said \x1b[8mhidden\x1b[0m"], "matched_forms": ["\x07Lukashenko"]}
     _print_alert(alert)
     out = capsys.readouterr().out
     assert raw_controls(out) == []

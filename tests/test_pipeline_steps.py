@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -132,3 +133,30 @@ def test_dead_letters_reach_kafka_with_their_reason(kafka, topic):
     values = [json.loads(r.value) for r in received]
     assert sorted(v["reason"] for v in values) == ["not JSON #0", "not JSON #1", "not JSON #2"]
     assert all(base64.b64decode(v["original_value"]) == b"not json" for v in values)
+
+
+def test_a_dead_letter_always_fits_in_a_kafka_message(kafka, topic):
+    """The original travels in the letter as base64 and as text: beyond 384 KiB it is cut,
+    with its size and hash, so that even a 1 MB message's letter is accepted by a broker
+    with the default 1 MiB limit (before, it was refused on every retry and blocked its
+    partition).
+    """
+    settings = dataclasses.replace(kafka, topic_deadletter=topic)
+    huge = json.dumps(article(1) | {"content": "Лукашэнка вызваліў палітвязняў. " * 20_000},
+                      ensure_ascii=False).encode()  # 1.1 MB of Cyrillic
+    middling = b"x" * 300_000
+    letters = [DeadLetter(record(value, offset=n), stage="index", reason="refused")
+               for n, value in enumerate((huge, middling))]
+    with TestPipeline() as pipeline:
+        _ = pipeline | beam.Create(letters) | WriteDeadLetters(settings)
+    consumer = make_consumer(settings, topic, consumer_timeout_ms=3000, group_id=None)
+    received = {r.offset: json.loads(r.value) for r in consumer}
+    consumer.close()
+    assert len(received) == 2
+    cut, whole = sorted(received.values(), key=lambda letter: letter["source_offset"])
+    assert len(huge) > 1_048_576 and cut["original_truncated"] and cut["original_text"] is None
+    assert cut["original_size"] == len(huge) and cut["original_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert huge.startswith(base64.b64decode(cut["original_value"]))
+    assert not whole["original_truncated"] and base64.b64decode(whole["original_value"]) == middling
+    assert whole["original_text"] == middling.decode()
+    assert all(problems("deadletter", letter) == [] for letter in received.values())

@@ -74,15 +74,19 @@ def produce(settings, *values: bytes | dict) -> None:
     producer.close()
 
 
-def wait_for(check, what: str, timeout: float = WAIT):
-    """``check()``'s first truthy answer, asked every second; fails the test after ``timeout``."""
+def wait_for(check, what: str, timeout: float = WAIT, *, fail: bool = True):
+    """``check()``'s first truthy answer, asked every second; after ``timeout``, fails the test
+    (or, with ``fail=False``, returns the last answer).
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         found = check()
-        if found:
-            return found
+        if found or time.monotonic() >= deadline:
+            break
         time.sleep(1)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+    if not found and fail:
+        pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+    return found
 
 
 def search(es, settings, query: dict) -> list[dict]:
