@@ -279,6 +279,9 @@ def worker_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.harness:
         # Metric short ids of their own (see the module docstring): far apart for any two pids.
+        if not hasattr(sdk_worker.SHORT_ID_CACHE, "_last_short_id"):
+            msg = "Beam's ShortIdCache changed: the metric short ids of two workers would collide in Prism"
+            raise RuntimeError(msg)
         sdk_worker.SHORT_ID_CACHE._last_short_id = os.getpid() << 32
         sdk_worker_main.main([])
         return
@@ -293,11 +296,14 @@ def worker_main(argv: list[str] | None = None) -> None:
     env = os.environ | {
         "WORKER_ID": args.id,
         "PIPELINE_OPTIONS": json_format.MessageToJson(info.pipeline_options),
-        "CONTROL_API_SERVICE_DESCRIPTOR": descriptor(args.control_endpoint),
-        "LOGGING_API_SERVICE_DESCRIPTOR": descriptor(args.logging_endpoint),
+        # As boot: the provision info's endpoints where it gives them, else the flags.
+        "CONTROL_API_SERVICE_DESCRIPTOR": descriptor(info.control_endpoint.url or args.control_endpoint),
+        "LOGGING_API_SERVICE_DESCRIPTOR": descriptor(info.logging_endpoint.url or args.logging_endpoint),
         "RUNNER_CAPABILITIES": " ".join(info.runner_capabilities),
         "SEMI_PERSISTENT_DIRECTORY": tempfile.gettempdir(),  # boot's default, /tmp
     }
+    if info.status_endpoint.url:
+        env["STATUS_API_SERVICE_DESCRIPTOR"] = descriptor(info.status_endpoint.url)
     os.execve(sys.executable, [sys.executable, "-m", __spec__.name, "--harness"], env)
 
 
