@@ -131,7 +131,9 @@ def _start(command: list[str], log: Path, started: list[subprocess.Popen], *,
 
 def _die_with_parent(sig: int):
     """A preexec_fn asking Linux to send ``sig`` to the child when this process dies: the
-    pool stops on SIGINT as on Ctrl-C, stopping its workers; Prism exits on it too.
+    pool stops on SIGINT as on Ctrl-C, stopping its workers; Prism exits on it too. The
+    child gets the signal's default action back: a shell without job control starts
+    background commands with SIGINT ignored, and they would pass that on.
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -139,6 +141,7 @@ def _die_with_parent(sig: int):
     pr_set_pdeathsig = 1
 
     def preexec() -> None:
+        signal.signal(sig, signal.SIG_DFL)
         prctl(pr_set_pdeathsig, sig)
 
     return preexec
