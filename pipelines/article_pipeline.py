@@ -145,4 +145,5 @@ def run(settings: Settings, argv: list[str]) -> RunningPipeline:
         if lock is not None:
             lock.release()
         raise
-    return RunningPipeline(result, on_end=lock.release if lock is not None else lambda: None)
+    return RunningPipeline(result, runner=options.view_as(StandardOptions).runner,
+                           on_end=lock.release if lock is not None else lambda: None)

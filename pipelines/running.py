@@ -21,8 +21,10 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 
 
 class RunningPipeline:
-    def __init__(self, result: PipelineResult, on_end: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, result: PipelineResult, *, runner: str = "DirectRunner",
+                 on_end: Callable[[], None] = lambda: None) -> None:
         self.result = result
+        self._runner = runner
         self._on_end = on_end
         self._finished = threading.Event()
         self._state: str | None = None
@@ -42,10 +44,10 @@ class RunningPipeline:
 
     @property
     def runner(self) -> str:
-        """Which runner DirectRunner picked: Prism answers through the portable runner."""
-        if type(self.result).__module__.endswith("portable_runner"):
+        """The runner the options named; for DirectRunner, also that it handed the job to Prism."""
+        if self._runner == "DirectRunner" and type(self.result).__module__.endswith("portable_runner"):
             return "DirectRunner on Prism"
-        return f"{type(self.result).__module__} (not Prism)"
+        return self._runner
 
     def wait(self, seconds: float | None = None) -> bool:
         """Wait up to ``seconds`` (None: until it ends); True once the pipeline has ended."""

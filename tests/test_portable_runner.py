@@ -79,7 +79,7 @@ def test_the_pipeline_runs_on_two_separate_sdk_workers(isolated, es, tmp_path):
         second_environment(pipeline, "IndexArticles", "WriteDeadLetters",
                            "RecordIndexed", "RecordDeadLetters")
 
-        result = RunningPipeline(pipeline.run())
+        result = RunningPipeline(pipeline.run(), runner="PortableRunner")
         try:
             workers: set[int] = set()
             deadline = time.monotonic() + WAIT
