@@ -56,7 +56,7 @@ class KafkaService(LocalService):
 
     @property
     def command_marker(self) -> str:
-        return str(self.data_dir / "server.properties")
+        return str((self.data_dir / "server.properties").resolve())
 
     def launch(self) -> None:
         if port_in_use(self.controller_port):
