@@ -258,7 +258,8 @@ def run_delivery(settings: Settings, config: DeliveryConfig, *, group: str = "ne
                  stop: threading.Event, progress: Callable[[str], None] | None = None,
                  on_result: OnResult | None = None, start: Literal["earliest", "latest"] = "earliest",
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> DeliveryStats:
+                 sleep: Callable[[float], None] = time.sleep,
+                 progress_every: float = PROGRESS_EVERY) -> DeliveryStats:
     """Deliver the alerts of ``settings.topic_alerts`` until ``stop`` is set. A record that is
     not an alert is logged (topic, partition, offset), counted and skipped; an alert held for
     a digest holds back its partition's commit until the digest is sent. ``start`` is where
@@ -291,7 +292,7 @@ def run_delivery(settings: Settings, config: DeliveryConfig, *, group: str = "ne
                     _handle(record, dispatcher, offsets)
             dispatcher.flush()
             _commit(consumer, offsets)
-            if progress is not None and time.monotonic() - last_progress > PROGRESS_EVERY:
+            if progress is not None and time.monotonic() - last_progress > progress_every:
                 last_progress = time.monotonic()
                 progress(f"delivery: {stats.line()}, held for digests {dispatcher.held}")
         dispatcher.flush(force=True)

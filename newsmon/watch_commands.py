@@ -67,6 +67,22 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
                    "send alerts to the webhooks and mailboxes configured per watch list (Ctrl-C stops)")
     deliver.add_argument("--config", type=Path, required=True,
                          help="notifier configuration (see seeds/notifiers.example.yaml)")
+    deliver.add_argument("--group", default="newsmon-notifier",
+                         help="Kafka consumer group; its committed offsets say where delivery resumes "
+                              "(default newsmon-notifier)")
+    deliver.add_argument("--progress-every", type=_seconds, default=10.0, metavar="SECONDS",
+                         help="seconds between progress reports on stderr (default 10)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.1 <= value <= 86_400:
+        msg = f"expected seconds between 0.1 and 86400, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _store(settings: Settings) -> WatchlistStore:
@@ -185,7 +201,8 @@ def alerts_deliver(args: argparse.Namespace, settings: Settings) -> int:
     config = load_config(args.config)
     stop = threading.Event()
     worker = threading.Thread(target=run_delivery, args=(settings, config),
-                              kwargs={"stop": stop, "progress": progress}, daemon=True)
+                              kwargs={"stop": stop, "progress": progress, "group": args.group,
+                                      "progress_every": args.progress_every}, daemon=True)
     worker.start()
     try:
         while worker.is_alive():
