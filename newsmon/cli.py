@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from newsmon import __version__
 from newsmon.console import progress
+from newsmon.deadletter_commands import add_deadletter_commands
 from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
 from newsmon.search_commands import add_search_commands
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     about = "alerts raised on watched people: recent ones, a live tail, delivery to webhooks and e-mail"
     alerts = commands.add_parser("alerts", help=about, description=about)
     add_watch_commands(watch, alerts, leaf)
+    add_deadletter_commands(commands, leaf)
 
     add_search_commands(commands, leaf)
 

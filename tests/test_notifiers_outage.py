@@ -194,7 +194,7 @@ def _committed(settings, group: str) -> int | None:
 def _delete_group(settings, group: str) -> None:
     admin = make_admin(settings)
     try:
-        admin.delete_consumer_groups([group])
+        admin.delete_groups([group])
     except Exception:  # noqa: BLE001 - cleanup only; an empty group expires on its own
         pass
     finally:
