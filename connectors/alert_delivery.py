@@ -40,7 +40,7 @@ from newsmon.settings import Secret, Settings
 log = logging.getLogger(__name__)
 
 OnResult = Callable[[list[str], str, bool, "str | None"], None]
-REMEMBER_IDS = 100_000  # alert ids kept to recognise redeliveries (about 10 MB)
+REMEMBER_IDS = 100_000  # alert ids kept to recognise redeliveries (about 20 MB)
 DIGEST_MAX_ALERTS = 100  # a digest with more alerts is sent as several messages
 POLL_RECORDS = 10  # records per poll: each may cost a notifier's retries before the next poll
 MAX_POLL_INTERVAL_MS = 15 * 60 * 1000  # Kafka evicts a consumer that does not poll for this long
