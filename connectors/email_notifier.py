@@ -8,20 +8,28 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
 from newsmon.analysis.alert_text import delivery_id, html_text, lists_of, plain_text, shorten, subject
-from newsmon.connectors.notifiers import Notifier, PermanentFailure, TransientFailure, check_alerts
+from newsmon.connectors.notifiers import (
+    DeliveryError,
+    Notifier,
+    PermanentFailure,
+    TransientFailure,
+    check_alerts,
+)
 from newsmon.errors import ConfigError
 from newsmon.settings import LOOPBACK_HOSTS, Secret
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
 SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
+MAX_OWED = 1000  # messages whose partial delivery is remembered for the next try
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -36,6 +44,9 @@ class EmailNotifier(Notifier):
     username: str | None = None
     password: Secret | None = None
     timeout: float = 30.0
+    # Per message (delivery id) given up on for now, the recipients the server refused for
+    # now: the next try of that message goes to them alone, the others have it already.
+    _owed: OrderedDict[str, list[str]] = field(default_factory=OrderedDict, init=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -100,10 +111,19 @@ class EmailNotifier(Notifier):
         message.add_alternative(html_text(alerts), subtype="html", cte="quoted-printable")
         return message
 
-    def deliver(self, alerts: Sequence[Mapping[str, Any]]) -> None:
+    def deliver(self, alerts: Sequence[Mapping[str, Any]], *, attempts: int | None = None) -> None:
         message = self.message(alerts)
-        remaining = list(self.recipients)  # narrowed to the temporarily refused ones on a retry
-        self._retrying(lambda: self._send(message, remaining), "SMTP")
+        ident = delivery_id(alerts)
+        # Narrowed to the temporarily refused recipients on a retry, in this call or a later one.
+        remaining = self._owed.pop(ident, None) or list(self.recipients)
+        try:
+            self._retrying(lambda: self._send(message, remaining), "SMTP", attempts)
+        except DeliveryError as exc:
+            if not exc.permanent and len(remaining) < len(self.recipients):
+                self._owed[ident] = remaining
+                if len(self._owed) > MAX_OWED:
+                    self._owed.popitem(last=False)
+            raise
 
     def _send(self, message: EmailMessage, recipients: list[str]) -> None:
         """Send to ``recipients``; on a partial refusal, leaves in it those to try again."""

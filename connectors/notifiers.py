@@ -1,7 +1,9 @@
 """The common part of the alert notifiers: limits, the retry loop, and :class:`DeliveryError`.
 
 A notifier's :meth:`~Notifier.deliver` sends one message for a list of alerts (one alert,
-or a digest) and either returns or raises :class:`DeliveryError` once it has given up.
+or a digest) and either returns or raises :class:`DeliveryError` once its attempts are
+spent; whether the message is then tried again later is the caller's decision
+(``alert_delivery`` waits for the endpoint when the error is not permanent).
 The notifiers are ``webhook_notifier`` and ``email_notifier``, built from the notifier
 file by ``notifier_config``; how they behave is told in ``docs/alerts-delivery.md``.
 """
@@ -12,7 +14,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +27,28 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_ATTEMPTS = 4
 BACKOFF_BASE = 1.0  # seconds before the first retry; doubled per attempt
 BACKOFF_CAP = 30.0  # longest wait between two attempts
-MAX_RETRY_AFTER = 120.0  # a server asking for a longer pause ends the delivery instead
+MAX_RETRY_AFTER = 120.0  # a server asking for a longer pause ends the attempts (the caller waits)
 
 
 class DeliveryError(NewsmonError):
     """A notifier gave up on a message: which notifier, after how many attempts, and why.
 
     ``permanent`` is true when retrying would not help (a 4xx answer, an SMTP 5xx reply,
-    a certificate that does not verify). Survives pickling.
+    a certificate that does not verify); otherwise waiting may fix it, and ``retry_after``
+    is how long the server asked to wait, when it said. Survives pickling.
     """
 
-    def __init__(self, notifier: str, attempts: int, reason: str, permanent: bool = False) -> None:
+    def __init__(self, notifier: str, attempts: int, reason: str, permanent: bool = False,
+                 retry_after: float | None = None) -> None:
         self.notifier = notifier
         self.attempts = attempts
         self.reason = reason
         self.permanent = permanent
+        self.retry_after = retry_after
         super().__init__(f"{notifier}: gave up after {attempts} attempt(s): {reason}")
 
     def __reduce__(self):
-        return type(self), (self.notifier, self.attempts, self.reason, self.permanent)
+        return type(self), (self.notifier, self.attempts, self.reason, self.permanent, self.retry_after)
 
 
 class TransientFailure(Exception):
@@ -83,8 +88,10 @@ class Notifier:
     timeout: float = DEFAULT_TIMEOUT
     attempts: int = DEFAULT_ATTEMPTS
     ca_file: Path | None = None
-    sleep: Callable[[float], None] = time.sleep
-    _failing: bool = field(default=False, init=False)
+    # Waits between attempts. A sleep that returns True (``threading.Event.wait`` once the
+    # event is set) means "stop": the attempts end there, with a DeliveryError that is not
+    # permanent.
+    sleep: Callable[[float], bool | None] = time.sleep
 
     def __post_init__(self) -> None:
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float) or self.timeout <= 0:
@@ -110,8 +117,9 @@ class Notifier:
 
     __str__ = __repr__
 
-    def deliver(self, alerts: Sequence[Mapping[str, Any]]) -> None:
-        """Send one message for ``alerts`` (one alert, or a digest); blocks while retrying.
+    def deliver(self, alerts: Sequence[Mapping[str, Any]], *, attempts: int | None = None) -> None:
+        """Send one message for ``alerts`` (one alert, or a digest); blocks while retrying, up
+        to ``attempts`` tries (default: the notifier's own).
 
         Raises :class:`DeliveryError` when it gives up.
         """
@@ -123,13 +131,16 @@ class Notifier:
             context.load_verify_locations(cafile=str(self.ca_file))
         return context
 
-    def _retrying(self, attempt: Callable[[], None], what: str) -> None:
+    def _retrying(self, attempt: Callable[[], None], what: str, attempts: int | None = None) -> None:
         """Call ``attempt`` until it returns, waiting per :func:`newsmon.backoff.delay` after
         each :class:`TransientFailure`; raise :class:`DeliveryError` when giving up.
         """
-        # After a give-up, one try per message until one succeeds: a dead endpoint must not
-        # cost every following alert a full round of retries.
-        allowed = 1 if self._failing else self.attempts
+        # Every message gets every attempt: one that failed says nothing about the next,
+        # and a caller that tries a failed message again asks for fewer itself.
+        allowed = self.attempts if attempts is None else attempts
+        if isinstance(allowed, bool) or not isinstance(allowed, int) or allowed < 1:
+            msg = f"attempts must be a whole number of at least 1, got {attempts!r}"
+            raise ValueError(msg)
         for number in range(1, allowed + 1):
             try:
                 attempt()
@@ -137,16 +148,17 @@ class Notifier:
                 raise DeliveryError(self.description, number, exc.reason, permanent=True) from None
             except TransientFailure as exc:
                 if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER:
-                    self._failing = True
                     reason = f"{exc.reason} (the server asks to wait {exc.retry_after:.0f} s)"
-                    raise DeliveryError(self.description, number, reason) from None
+                    raise DeliveryError(self.description, number, reason,
+                                        retry_after=exc.retry_after) from None
                 if number == allowed:
-                    self._failing = True
-                    raise DeliveryError(self.description, number, exc.reason) from None
+                    raise DeliveryError(self.description, number, exc.reason,
+                                        retry_after=exc.retry_after) from None
                 wait = backoff.delay(number, base=BACKOFF_BASE, cap=BACKOFF_CAP, retry_after=exc.retry_after)
                 log.info("%s: %s attempt %d/%d failed (%s); retrying in %.1f s",
                          self.description, what, number, allowed, exc.reason, wait)
-                self.sleep(wait)
+                if self.sleep(wait):
+                    reason = f"{exc.reason} (stopped before trying again)"
+                    raise DeliveryError(self.description, number, reason) from None
             else:
-                self._failing = False
                 return

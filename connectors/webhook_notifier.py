@@ -75,11 +75,11 @@ class WebhookNotifier(Notifier):
         payload = slack_body(alerts) if self.format == "slack" else {"alerts": list(alerts)}
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    def deliver(self, alerts: Sequence[Mapping[str, Any]]) -> None:
+    def deliver(self, alerts: Sequence[Mapping[str, Any]], *, attempts: int | None = None) -> None:
         alerts = check_alerts(alerts)
         body = self.body(alerts)
         ident = delivery_id(alerts)
-        self._retrying(lambda: self._post(body, ident), "POST")
+        self._retrying(lambda: self._post(body, ident), "POST", attempts)
 
     def _post(self, body: bytes, ident: str) -> None:
         parts = urlsplit(self.url)

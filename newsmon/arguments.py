@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from newsmon.errors import ConfigError
-from newsmon.settings import Settings, env_name
+from newsmon.settings import MAX_SECONDS, Settings, bounded, env_name
 
 SETTINGS_GROUP = "settings (each also from its NEWSMON_* environment variable)"
 SETTINGS_ABOUT = "flags win over environment variables; `newsmon settings` prints the values in effect"
@@ -40,6 +40,10 @@ def argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
     convert.__name__ = getattr(parse, "__name__", "value")  # argparse names the type in some errors
     return convert
+
+
+SECONDS = argument_type(bounded(float, 0.1, MAX_SECONDS))  # an interval in seconds, for flags
+TIMEOUT = argument_type(bounded(float, 1, MAX_SECONDS))
 
 
 def finish_command(parser: argparse.ArgumentParser, *, trailing: str = "") -> None:

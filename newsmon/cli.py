@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from newsmon import __version__
-from newsmon.arguments import CommandParser, argument_type, finish_command
+from newsmon.arguments import SECONDS, TIMEOUT, CommandParser, argument_type, finish_command
 from newsmon.connectors.elasticsearch import reporting_unreachable
-from newsmon.console import progress
+from newsmon.console import interrupt, progress
+from newsmon.deadletter_commands import add_deadletter_commands
 from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
 from newsmon.search_commands import add_search_commands
-from newsmon.settings import MAX_SECONDS, Settings, bounded, from_args
+from newsmon.settings import Settings, bounded, from_args
 from newsmon.watch_commands import add_watch_commands
 
 PROGRESS_EVERY_SECONDS = 30.0
@@ -32,8 +33,6 @@ indexed in Elasticsearch for search (Kibana) and for alerts on people you watch.
 Settings come from NEWSMON_* environment variables or the flags each command lists
 at the end of its help (`newsmon COMMAND --help`); flags win.
 """
-SECONDS = argument_type(bounded(float, 0.1, MAX_SECONDS))
-TIMEOUT = argument_type(bounded(float, 1, MAX_SECONDS))
 
 
 def cmd_services(args: argparse.Namespace, settings: Settings) -> int:
@@ -77,9 +76,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, progress, feeds_port=args.feeds_port, follow=args.follow, timeout=args.timeout)
 
 
-def _interrupt(*_) -> None:
-    raise KeyboardInterrupt
-
 
 def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     from apache_beam.runners.runner import PipelineState
@@ -94,7 +90,7 @@ def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     running = article_pipeline.run(settings, args.beam_args)
     progress(f"pipeline running on {running.runner}: Kafka {settings.topic_articles} → "
              f"Elasticsearch {settings.es_index_articles}" + ("" if bounded else "; Ctrl-C stops it"))
-    signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it like Ctrl-C
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager stops it like Ctrl-C
     try:
         while not running.wait(args.progress_every):
             counts = running.counters()
@@ -190,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     about = "alerts raised on watched people: recent ones, a live tail, delivery to webhooks and e-mail"
     alerts = commands.add_parser("alerts", help=about, description=about)
     add_watch_commands(watch, alerts, leaf)
+    add_deadletter_commands(commands, leaf)
 
     add_search_commands(commands, leaf)
 

@@ -40,3 +40,8 @@ def printable(text: object) -> str:
 def printable_json(value: Any) -> str:
     """``value`` as indented JSON, non-ASCII text kept readable, every control escaped."""
     return json.dumps(value, indent=2, ensure_ascii=False).translate(_JSON_ESCAPES)
+
+
+def interrupt(*_: object) -> None:
+    """A signal handler that stops a long-running command like Ctrl-C (SIGTERM from a service manager)."""
+    raise KeyboardInterrupt

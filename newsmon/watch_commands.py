@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from newsmon.analysis.watch_entries import (
     DEFAULT_LIST,
@@ -17,10 +19,11 @@ from newsmon.analysis.watch_entries import (
     dump_watchlist_yaml,
     load_watchlist_file,
 )
+from newsmon.arguments import SECONDS
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.watchlist_store import WatchlistStore, stories_naming
-from newsmon.console import printable, printable_json, progress
-from newsmon.errors import not_utf8
+from newsmon.console import interrupt, printable, printable_json, progress
+from newsmon.errors import NewsmonError, not_utf8
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings
 
@@ -65,9 +68,17 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
     tail = leaf(alert_actions, "tail", alerts_tail, "print alerts as they arrive on Kafka (Ctrl-C stops)")
     tail.add_argument("--from-beginning", action="store_true", help="first print every alert on the topic")
     deliver = leaf(alert_actions, "deliver", alerts_deliver,
-                   "send alerts to the webhooks and mailboxes configured per watch list (Ctrl-C stops)")
+                   "send alerts to the webhooks and mailboxes configured per watch list; an alert whose "
+                   "endpoint is down waits for it, uncommitted, and none is sent twice to a notifier "
+                   "(Ctrl-C stops; exit status 2 when it stops on an error)")
     deliver.add_argument("--config", type=Path, required=True,
                          help="notifier configuration (see seeds/notifiers.example.yaml)")
+    deliver.add_argument("--group", default="newsmon-notifier",
+                         help="Kafka consumer group; its committed offsets say where delivery resumes "
+                              "(default newsmon-notifier)")
+    deliver.add_argument("--progress-every", type=SECONDS, default=10.0, metavar="SECONDS",
+                         help="seconds between progress reports on stderr (default 10)")
+
 
 
 def _store(settings: Settings) -> WatchlistStore:
@@ -181,22 +192,69 @@ def tail_alerts(settings: Settings, *, from_beginning: bool) -> None:
         consumer.close()
 
 
+class DeliveryStoppedError(NewsmonError):
+    """Alert delivery stopped on an error it could not wait out."""
+
+
+STOP_SECONDS = 60.0  # after Ctrl-C: time to send the digests held and commit
+
+
 def alerts_deliver(args: argparse.Namespace, settings: Settings) -> int:
-    from newsmon.connectors.alert_delivery import run_delivery
+    from newsmon.connectors import alert_delivery
     from newsmon.connectors.notifier_config import load_config
 
     try:
         config = load_config(args.config)
     except UnicodeDecodeError as exc:  # load_config reports unreadable files, not undecodable ones
         raise not_utf8(args.config, exc) from exc
-    stop = threading.Event()
-    worker = threading.Thread(target=run_delivery, args=(settings, config),
-                              kwargs={"stop": stop, "progress": progress}, daemon=True)
-    worker.start()
+    stop, finished = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def deliver() -> None:
+        try:
+            outcome["stats"] = alert_delivery.run_delivery(
+                settings, config, stop=stop, progress=progress, group=args.group,
+                progress_every=args.progress_every)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which reports it
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    # In a thread, so that Ctrl-C (or SIGTERM from a service manager) reaches this one and the
+    # loop stops cleanly: digests sent, offsets committed.
+    worker = threading.Thread(target=deliver, name="alert-delivery", daemon=True)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, interrupt) if in_main else None
     try:
-        while worker.is_alive():
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        stop.set()
-        worker.join(30)
+        worker.start()
+        # Waiting on an event, not in Thread.join: a join interrupted by Ctrl-C can leave the
+        # thread looking finished while it still runs.
+        try:
+            while not finished.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            progress("stopping: sending the digests held and committing what was delivered")
+            stop.set()
+            if not finished.wait(STOP_SECONDS):
+                msg = (f"alert delivery did not stop within {STOP_SECONDS:.0f} s; the alerts it had not "
+                       "committed are delivered when it starts again")
+                raise DeliveryStoppedError(msg) from None
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    error = outcome.get("error")
+    if error is not None:
+        logging.getLogger(__name__).debug("alert delivery failed", exc_info=error)
+        if isinstance(error, NewsmonError):
+            raise error
+        detail = alert_delivery.redact(f"{type(error).__name__}: {error}", settings, config)
+        msg = (f"alert delivery stopped on an error: {detail}. The alerts it had not committed are "
+               "delivered when it starts again")
+        raise DeliveryStoppedError(msg)
+    if "stats" not in outcome:  # pragma: no cover - the loop only returns once stopped
+        msg = "alert delivery stopped without a reason"
+        raise DeliveryStoppedError(msg)
+    print(f"alert delivery stopped: {outcome['stats'].line()}")
     return 0
+
+

@@ -8,14 +8,14 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 
 import pytest
 
+from tests.support.commands import run_newsmon
+
 
 def newsmon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    return run_newsmon(*args, env=env)
 
 
 @pytest.fixture

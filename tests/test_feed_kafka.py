@@ -8,7 +8,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 
 from newsmon.connectors.feed_list import FeedSpec
 from newsmon.connectors.feed_poller import FeedPoller
@@ -16,6 +15,7 @@ from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.kafka import make_consumer
 from newsmon.deploy.kafka_service import KafkaService
 from newsmon.schemas import problems
+from tests.support.commands import run_newsmon
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>{name}</title><link>https://{name}.example.com/</link>
@@ -38,8 +38,7 @@ def read_topic(settings, topic: str) -> list:
 
 def newsmon(settings, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"NEWSMON_HOME": str(settings.home), "NEWSMON_TOPIC_ARTICLES": settings.topic_articles}
-    return subprocess.run([sys.executable, "-m", "newsmon", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return run_newsmon(*args, env=env)
 
 
 def test_feeds_reach_kafka_once_across_restarts(feed_server, feed_settings, topic, tmp_path):

@@ -96,6 +96,25 @@ def test_email_retries_only_the_recipients_refused_for_now():
         server.close()
 
 
+def test_email_tried_again_later_goes_only_to_the_recipients_still_owed_it():
+    server = SMTPServer()
+    try:
+        server.refuse("analyst@example.org", 450, "4.2.1 mailbox busy", times=2)
+        notifier = email(server, attempts=2)
+        with pytest.raises(DeliveryError, match="refused for now") as caught:
+            notifier.deliver([make_alert()])
+        assert not caught.value.permanent
+        assert [mail.rcpt_to for mail in server.wait_for(1)] == [["desk@example.org"]]
+        # The delivery loop tries the message again once the server takes it: the desk has it.
+        notifier.deliver([make_alert()], attempts=1)
+        mails = server.wait_for(2)
+        assert [mail.rcpt_to for mail in mails] == [["desk@example.org"], ["analyst@example.org"]]
+        notifier.deliver([make_alert()])  # delivered in full: the next time is a new message for everyone
+        assert server.wait_for(3)[-1].rcpt_to == ["desk@example.org", "analyst@example.org"]
+    finally:
+        server.close()
+
+
 def test_email_failures_that_retrying_cannot_fix(smtp_starttls, tls_files):
     with pytest.raises(DeliveryError, match="535") as caught:
         email(smtp_starttls, security="starttls", ca_file=tls_files[0], username="newsmon",

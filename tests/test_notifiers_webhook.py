@@ -111,22 +111,23 @@ def test_permanent_400_fails_at_once_with_a_picklable_error(receiver):
         DeliveryError, str(error), 1, error.reason, True)
 
 
-def test_gives_up_after_its_attempts_then_tries_once_until_it_recovers(receiver):
-    receiver.answer(*[500] * 5)
+def test_gives_up_after_its_attempts_and_the_next_message_gets_its_attempts_too(receiver):
+    receiver.answer(*[500] * 6)
     sleeps = Sleeps()
     notifier = webhook(receiver.url(), sleep=sleeps, attempts=4)
     with pytest.raises(DeliveryError, match="after 4 attempt") as caught:
         notifier.deliver([make_alert(1)])
     assert not caught.value.permanent and "HTTP 500" in caught.value.reason
     assert sleeps == [1.0, 2.0, 4.0]
-    # The endpoint looks dead: the next message gets a single try, no more waiting.
-    with pytest.raises(DeliveryError, match="after 1 attempt"):
-        notifier.deliver([make_alert(2)])
-    assert sleeps == [1.0, 2.0, 4.0]
-    notifier.deliver([make_alert(3)])  # it is back
+    # A failed message says nothing about the next one: it gets every attempt, with the waits.
+    notifier.deliver([make_alert(2)])
+    assert sleeps == [1.0, 2.0, 4.0, 1.0, 2.0]
+    assert [r.status for r in receiver.received] == [500] * 6 + [200]
+    # A caller retrying a message it gave up on may ask for fewer attempts (one probe).
     receiver.answer(503)
-    notifier.deliver([make_alert(4)])  # and retries again as usual
-    assert [r.status for r in receiver.received] == [500] * 5 + [200, 503, 200]
+    with pytest.raises(DeliveryError, match="after 1 attempt"):
+        notifier.deliver([make_alert(1)], attempts=1)
+    assert sleeps == [1.0, 2.0, 4.0, 1.0, 2.0]
 
 
 def test_backoff_doubles_up_to_30_seconds(receiver):
@@ -138,12 +139,29 @@ def test_backoff_doubles_up_to_30_seconds(receiver):
     assert len(receiver.received) == 9
 
 
-def test_retry_after_longer_than_the_cap_ends_the_delivery(receiver):
+def test_retry_after_longer_than_the_cap_ends_the_attempts_and_is_passed_on(receiver):
     receiver.answer((503, {"Retry-After": "3600"}))
     sleeps = Sleeps()
-    with pytest.raises(DeliveryError, match="asks to wait 3600 s"):
+    with pytest.raises(DeliveryError, match="asks to wait 3600 s") as caught:
         webhook(receiver.url(), sleep=sleeps).deliver([make_alert()])
-    assert sleeps == []
+    assert sleeps == [] and not caught.value.permanent
+    assert caught.value.retry_after == 3600.0  # the caller waits that long before trying again
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (copy.retry_after, copy.permanent) == (3600.0, False)
+
+
+def test_a_stop_cuts_the_wait_between_attempts_short(receiver):
+    receiver.answer(503, 503)
+    waits = []
+
+    def interrupted(seconds):  # what threading.Event.wait answers once the event is set
+        waits.append(seconds)
+        return True
+
+    with pytest.raises(DeliveryError, match="stopped") as caught:
+        webhook(receiver.url(), sleep=interrupted, attempts=4).deliver([make_alert()])
+    assert waits == [1.0] and caught.value.attempts == 1 and not caught.value.permanent
+    assert len(receiver.received) == 1
 
 
 def test_connection_refused_is_retried_and_reported_without_the_url_path(closed_port):

@@ -8,7 +8,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from importlib import resources
@@ -30,6 +29,7 @@ from newsmon.pipelines.index_articles import article_document
 from newsmon.pipelines.match_watchlist import ElasticsearchWatchlist, FixedWatchlist
 from newsmon.pipelines.write_alerts import WriteAlerts
 from newsmon.schemas import problems
+from tests.support.commands import run_newsmon
 from tests.support.pipeline import SEED_MESSAGE
 
 EXAMPLE = resources.files("newsmon.seeds") / "watchlist.example.yaml"
@@ -105,8 +105,7 @@ def test_alerts_are_written_once_whatever_the_replays(es, kafka, aliases, seed_a
 
 
 def newsmon(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsmon", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return run_newsmon(*args, env=env)
 
 
 def test_watch_commands(es, aliases, tmp_path):

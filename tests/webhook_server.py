@@ -39,7 +39,9 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class WebhookServer:
-    def __init__(self, *, secret: str | None = None, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, secret: str | None = None, tls: ssl.SSLContext | None = None,
+                 port: int = 0) -> None:
+        """``port`` 0 takes any free port; a given one brings an endpoint "back up" where it was down."""
         self.secret = secret
         self.received: list[Received] = []
         self._script: collections.deque[tuple[int, dict[str, str]]] = collections.deque()
@@ -80,7 +82,7 @@ class WebhookServer:
             def log_message(self, format, *args) -> None:  # noqa: A002 - http.server's signature
                 pass
 
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", port), Handler)
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"
