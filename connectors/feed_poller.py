@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from kafka.errors import KafkaError
 from kafka.future import Future as KafkaFuture
 
+from newsmon.backoff import delay
 from newsmon.connectors.feed_parse import NotAFeedError, ParsedFeed, parse_feed
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
 from newsmon.connectors.full_text import page_text
@@ -88,15 +89,21 @@ class _Sending:
 
 
 def next_poll_at(outcome: PollOutcome, *, failed: bool) -> datetime:
-    """The feed's interval (±10 % jitter, so feeds drift apart); doubled per consecutive
-    error up to six hours; never sooner than the server's ``Retry-After``.
+    """The feed's interval with ±10 % jitter (so feeds drift apart); after an error the
+    one backoff policy (:func:`newsmon.backoff.delay`): the interval doubled per consecutive
+    error up to six hours; never sooner than the server's ``Retry-After`` (capped at a day).
     """
-    delay = outcome.status.spec.poll_interval
-    if failed:
-        delay = min(delay * 2 ** min(outcome.status.consecutive_errors, 16), MAX_BACKOFF)
+    jitter = random.uniform(0.9, 1.1)
+    interval = outcome.status.spec.poll_interval.total_seconds() * jitter
+    retry_after = None
     if outcome.retry_after is not None:
-        delay = max(delay, min(timedelta(seconds=outcome.retry_after), MAX_RETRY_AFTER))
-    return outcome.polled_at + delay * random.uniform(0.9, 1.1)
+        retry_after = min(outcome.retry_after, MAX_RETRY_AFTER.total_seconds())
+    if failed:
+        seconds = delay(outcome.status.consecutive_errors + 1, base=interval,
+                        cap=MAX_BACKOFF.total_seconds() * jitter, retry_after=retry_after)
+    else:
+        seconds = max(interval, retry_after or 0.0)
+    return outcome.polled_at + timedelta(seconds=seconds)
 
 
 class FeedPoller:
