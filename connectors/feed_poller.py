@@ -9,7 +9,6 @@ are sent then. Errors back off exponentially; 429/503 ``Retry-After`` is honoure
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import random
@@ -22,10 +21,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.future import Future as KafkaFuture
 
 from newsmon.backoff import delay
+from newsmon.connectors.article import fit_message
 from newsmon.connectors.feed_parse import NotAFeedError, ParsedFeed, parse_feed
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
 from newsmon.connectors.full_text import page_text
@@ -38,7 +38,9 @@ from newsmon.settings import Settings
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=24)
-KAFKA_RETRY = timedelta(seconds=30)
+KAFKA_RETRY = timedelta(seconds=30)  # the first retry of a feed whose articles Kafka did not take
+MESSAGE_MARGIN = 16 * 1024  # bytes under the producer's max_request_size left for Kafka's framing
+NOT_SENT = "(not sent)"  # stands for the articles of a feed left unsent once Kafka stopped answering
 PROGRESS_EVERY = 10.0  # seconds
 PARSER_MEMORY = 2 * 1024**3  # bytes of address space a parser process may use
 
@@ -75,10 +77,12 @@ class PollerStats:
     articles_sent: int = 0
     articles_rejected: int = 0
     articles_unacknowledged: int = 0
+    articles_truncated: int = 0
 
     def line(self) -> str:
+        truncated = f" ({self.articles_truncated} truncated to fit)" if self.articles_truncated else ""
         return (f"{self.polls} polls ({self.not_modified} not modified, {self.failed_polls} failed), "
-                f"{self.articles_sent} articles sent, {self.articles_rejected} rejected, "
+                f"{self.articles_sent} articles sent{truncated}, {self.articles_rejected} rejected, "
                 f"{self.articles_unacknowledged} not acknowledged by Kafka")
 
 
@@ -106,6 +110,32 @@ def next_poll_at(outcome: PollOutcome, *, failed: bool) -> datetime:
     return outcome.polled_at + timedelta(seconds=seconds)
 
 
+def kafka_retry_at(outcome: PollOutcome) -> datetime:
+    """When to read a feed again whose articles Kafka did not all take: 30 s, doubled per
+    consecutive failure (:func:`newsmon.backoff.delay`) up to the feed's own interval. The
+    feed is not at fault, so it is never read less often than usual, and the articles go out
+    soon after Kafka is back; a failure that persists stops costing a full download every 30 s.
+    """
+    jitter = random.uniform(0.9, 1.1)
+    cap = max(outcome.status.spec.poll_interval, KAFKA_RETRY).total_seconds() * jitter
+    seconds = delay(outcome.status.consecutive_errors + 1, base=KAFKA_RETRY.total_seconds() * jitter, cap=cap)
+    return outcome.polled_at + timedelta(seconds=seconds)
+
+
+def _failed(exc: BaseException) -> KafkaFuture:
+    future = KafkaFuture()
+    future.failure(exc)
+    return future
+
+
+def _close_producer(producer, timeout: float) -> None:
+    """Close a producer, waiting up to ``timeout`` for its records in flight; never raises."""
+    try:
+        producer.close(timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - a producer that will not close must not end the poller
+        log.warning("Kafka producer did not close within %gs: %s", timeout, exc)
+
+
 class FeedPoller:
     def __init__(self, settings: Settings, store: FeedStore, *,
                  progress: Callable[[str], None] | None = None) -> None:
@@ -121,6 +151,7 @@ class FeedPoller:
         self._parsers: ProcessPoolExecutor | None = None
         self._parsers_lock = threading.Lock()
         self._producer = None
+        self._retiring: list[threading.Thread] = []  # producers closing once their records are answered
         self._sending: list[_Sending] = []
         self._in_flight: set[str] = set()  # article ids sent but not yet acknowledged
 
@@ -218,9 +249,14 @@ class FeedPoller:
         return self.stats
 
     def close(self) -> None:
-        if self._producer is not None:
-            self._producer.close(timeout=10)
-            self._producer = None
+        """Release everything; never raises (it runs on the way out of ``feeds run``)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            _close_producer(producer, timeout=10)
+        deadline = time.monotonic() + self.settings.kafka_delivery_timeout + 5
+        for thread in self._retiring:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._retiring = []
         self._feeds.close()
         if self._parsers is not None:
             self._parsers.shutdown(cancel_futures=True)
@@ -243,23 +279,35 @@ class FeedPoller:
         if outcome.not_modified:
             self.stats.not_modified += 1
         futures: dict[str, KafkaFuture] = {}
-        try:
-            for message in outcome.messages:
-                article_id = message["article_id"]
-                if article_id in self._in_flight:
-                    continue  # the same story from another feed, already on its way
+        for message in outcome.messages:
+            article_id = message["article_id"]
+            if article_id in self._in_flight:
+                continue  # the same story from another feed, already on its way
+            try:
                 futures[article_id] = self._send(message)
-                self._in_flight.add(article_id)
-        except (KafkaError, ServiceUnavailableError) as exc:
-            failed = KafkaFuture()
-            failed.failure(exc)
-            futures["(not sent)"] = failed
+            except (KafkaTimeoutError, ServiceUnavailableError) as exc:
+                # Kafka is not answering: each further send would block as long, and fail alike.
+                futures[NOT_SENT] = _failed(exc)
+                break
+            except (KafkaError, ValueError) as exc:
+                # This one message was refused; the feed's other articles still go out.
+                log.warning("feed %s: article %s not sent: %s", feed.url, message["url"] or article_id, exc)
+                futures[article_id] = _failed(exc)
+                continue
+            self._in_flight.add(article_id)
         self._sending.append(_Sending(outcome, futures))
 
     def _send(self, message: dict) -> KafkaFuture:
         if self._producer is None:
             self._producer = make_producer(self.settings)
-        value = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # Content may be longer than a Kafka message can be: cut to fit and flagged, never refused.
+        limit = self._producer.config["max_request_size"] - MESSAGE_MARGIN
+        fitted, value = fit_message(message, limit)
+        if fitted is not message:
+            self.stats.articles_truncated += 1
+            log.info("feed %s: article %s cut from %s to %s characters of content to fit in a Kafka "
+                     "message", message["feed_url"], message["url"] or message["article_id"],
+                     f"{len(message['content']):,}", f"{len(fitted['content']):,}")
         return self._producer.send(self.settings.topic_articles, key=message["article_id"].encode(),
                                    value=value)
 
@@ -291,15 +339,33 @@ class FeedPoller:
         error = f"Kafka did not acknowledge {unacknowledged} article(s): {failures[0]}"
         log.warning("feed %s: %s", feed.url, error)
         self.store.record_failure(feed.url, polled_at=outcome.polled_at, error=error,
-                                  next_poll_at=outcome.polled_at + KAFKA_RETRY, sent=acknowledged)
-        if self._producer is not None:  # start afresh: an idempotent producer's sequence is spoiled
-            self._producer.close(timeout=0)
-            self._producer = None
+                                  next_poll_at=kafka_retry_at(outcome), sent=acknowledged)
+        self._retire_producer()
+
+    def _retire_producer(self) -> None:
+        """Start afresh with a new producer (after a failed batch an idempotent producer may
+        refuse every later send), closing the old one in the background: other feeds' records
+        still in flight on it are answered as usual, and nothing here blocks or raises.
+        """
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        self._retiring = [thread for thread in self._retiring if thread.is_alive()]
+        thread = threading.Thread(target=_close_producer, name="kafka-producer-close", daemon=True,
+                                  args=(producer, self.settings.kafka_delivery_timeout + 5))
+        thread.start()
+        self._retiring.append(thread)
 
     def _flush(self) -> None:
+        """Wait until Kafka has answered for every record sent (by the current producer and
+        by retiring ones), then record the results.
+        """
+        deadline = time.monotonic() + self.settings.kafka_delivery_timeout + 5
         if self._producer is not None:
             try:
                 self._producer.flush(timeout=self.settings.kafka_delivery_timeout + 5)
             except KafkaError as exc:
                 log.warning("Kafka flush: %s", exc)
+        for thread in self._retiring:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self._settle()

@@ -4,11 +4,19 @@ must not move on while articles are unacknowledged. Real Kafka, real HTTP.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
+from newsmon.analysis.messages import Article
 from newsmon.connectors.feed_list import FeedSpec
-from newsmon.connectors.feed_poller import PollOutcome, next_poll_at
-from newsmon.connectors.feed_store import FeedStatus
+from newsmon.connectors.feed_poller import FeedPoller, PollOutcome, next_poll_at
+from newsmon.connectors.feed_store import FeedStatus, FeedStore
+from newsmon.connectors.kafka import make_consumer
+from newsmon.schemas import problems
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -31,3 +39,121 @@ def test_backoff_doubles_to_six_hours_and_never_undercuts_retry_after():
     assert min(next_poll_at(outcome, failed=True) - NOW for _ in range(200)) >= timedelta(seconds=600)
     assert next_poll_at(PollOutcome(status(timedelta(minutes=1)), NOW, retry_after=10**9),
                         failed=True) - NOW <= timedelta(hours=24)
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>{name}</title>
+<link>https://{name}.example.com/</link><description>x</description>{items}</channel></rss>"""
+# 660,600 characters of Cyrillic: within the schema's 1,000,000, but 1.2 MB as UTF-8 JSON,
+# over Kafka's default request size of 1 MiB.
+HUGE = "Беларусь " * 73_400
+
+
+def rss(name: str, *items: tuple[str, str]) -> str:
+    """A feed of (link, full text) items."""
+    return RSS.format(name=name, items="".join(
+        f"<item><title>Story {link}</title><link>{link}</link><description>Teaser of {link}.</description>"
+        f"<content:encoded><![CDATA[{content}]]></content:encoded></item>" for link, content in items))
+
+
+def poller_for(settings, *urls):
+    store = FeedStore.at_home(settings.home)
+    store.add([FeedSpec(url=url, name=f"feed {n}") for n, url in enumerate(urls)])
+    return FeedPoller(settings, store), store
+
+
+def status_of(store, url):
+    return next(s for s in store.statuses() if s.spec.url == url)
+
+
+def read_topic(settings, topic: str) -> dict[str, tuple[bytes, dict]]:
+    """url → (value bytes, message) of every record on ``topic``."""
+    consumer = make_consumer(settings, topic, consumer_timeout_ms=4000, group_id=None)
+    try:
+        return {json.loads(r.value)["url"]: (r.value, json.loads(r.value)) for r in consumer}
+    finally:
+        consumer.close()
+
+
+def test_an_oversized_article_is_truncated_to_fit_and_the_items_after_it_are_sent(
+        feed_server, feed_settings, topic):
+    settings = dataclasses.replace(feed_settings, topic_articles=topic)
+    links = [f"https://big.example.com/{n}" for n in range(3)]
+    url = feed_server.serve("/big.xml", rss("big", (links[0], "First body."), (links[1], HUGE),
+                                            (links[2], "Third body.")), etag='"1"')
+    poller, store = poller_for(settings, url)
+    try:
+        stats = poller.run(once=True)
+    finally:
+        poller.close()
+    assert (stats.articles_sent, stats.articles_unacknowledged) == (3, 0)
+    status = status_of(store, url)
+    assert status.last_error is None and status.etag == '"1"'
+
+    records = read_topic(settings, topic)
+    assert sorted(records) == links
+    value, big = records[links[1]]
+    assert len(value) < 1024 * 1024  # what Kafka takes by default
+    assert big["content_truncated"] is True and problems("article", big) == []
+    assert len(big["content"]) > 300_000 and HUGE.startswith(big["content"])
+    assert Article.from_message(big).content_truncated
+    for link in (links[0], links[2]):
+        assert not records[link][1].get("content_truncated", False)
+        assert not Article.from_message(records[link][1]).content_truncated
+
+
+def test_an_oversized_article_beside_records_in_flight_never_raises(feed_server, feed_settings, topic):
+    """One feed's failure path ran ``producer.close(timeout=0)``, which raised KafkaTimeoutError
+    while another feed's records were still in flight, and that ended ``feeds run``.
+    """
+    settings = dataclasses.replace(feed_settings, topic_articles=topic)
+    busy = feed_server.serve("/busy.xml", rss("busy", *((f"https://busy.example.com/{n}", f"Body {n}.")
+                                                        for n in range(50))))
+    big = feed_server.serve("/big.xml", rss("big", ("https://big.example.com/1", HUGE)))
+    poller, store = poller_for(settings, busy, big)
+    try:
+        outcomes = [poller.poll(status_of(store, url)) for url in (busy, big)]
+        # The busy feed's 50 records are in flight (the producer lingers 10 ms before a
+        # request) when the big feed's outcome is dispatched and settled.
+        for outcome in outcomes:
+            poller._dispatch(outcome)
+        poller._settle()
+        poller._flush()
+    finally:
+        poller.close()
+    assert poller.stats.articles_sent == 51 and poller.stats.articles_unacknowledged == 0
+    assert len(read_topic(settings, topic)) == 51
+
+
+def test_feeds_run_sends_every_article_beside_an_oversized_one(feed_server, feed_settings, topic):
+    settings = dataclasses.replace(feed_settings, topic_articles=topic)
+    busy = feed_server.serve("/busy.xml", rss("busy", *((f"https://busy.example.com/{n}", f"Body {n}.")
+                                                        for n in range(200))))
+    big = feed_server.serve("/big.xml", rss("big", ("https://big.example.com/1", HUGE),
+                                            ("https://big.example.com/2", "Small.")))
+    FeedStore.at_home(settings.home).add([FeedSpec(url=busy, name="Busy"), FeedSpec(url=big, name="Big")])
+    env = os.environ | {"NEWSMON_HOME": str(settings.home), "NEWSMON_TOPIC_ARTICLES": topic,
+                        "NEWSMON_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32"}
+    run = subprocess.run([sys.executable, "-m", "newsmon", "feeds", "run", "--once"], env=env,
+                         capture_output=True, text=True, timeout=180, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "202 articles sent (1 truncated to fit)" in run.stdout
+    assert len(read_topic(settings, topic)) == 202
+
+
+def test_a_retired_producer_still_delivers_what_is_in_flight(feed_server, feed_settings, topic):
+    settings = dataclasses.replace(feed_settings, topic_articles=topic)
+    busy = feed_server.serve("/busy.xml", rss("busy", *((f"https://busy.example.com/{n}", f"Body {n}.")
+                                                        for n in range(50))))
+    poller, store = poller_for(settings, busy)
+    try:
+        poller._dispatch(poller.poll(status_of(store, busy)))
+        first = poller._producer
+        poller._retire_producer()  # what another feed's failed batch does; 50 records are in flight
+        assert poller._producer is None
+        poller._flush()
+        assert poller.stats.articles_sent == 50 and poller.stats.articles_unacknowledged == 0
+        assert first._closed  # closed in the background once its records were answered
+    finally:
+        poller.close()
+    assert len(read_topic(settings, topic)) == 50
