@@ -4,7 +4,11 @@ Worker threads download and parse feeds (a slow feed holds one worker, never the
 others); the main thread sends the new articles and, once Kafka has acknowledged them,
 records them as seen together with the feed's new ETag/Last-Modified. Until then nothing
 is recorded: if Kafka is down the feed is fetched again in full later and its articles
-are sent then. Errors back off exponentially; 429/503 ``Retry-After`` is honoured.
+are sent then. A feed is not polled again while Kafka has not yet answered for its last
+poll's articles, and its validators move on only when every article of the poll is
+acknowledged or was already seen (an article another feed is sending at the same time
+counts once that send is acknowledged). Errors back off exponentially; 429/503
+``Retry-After`` is honoured.
 """
 
 from __future__ import annotations
@@ -40,7 +44,6 @@ MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=24)
 KAFKA_RETRY = timedelta(seconds=30)  # the first retry of a feed whose articles Kafka did not take
 MESSAGE_MARGIN = 16 * 1024  # bytes under the producer's max_request_size left for Kafka's framing
-NOT_SENT = "(not sent)"  # stands for the articles of a feed left unsent once Kafka stopped answering
 PROGRESS_EVERY = 10.0  # seconds
 PARSER_MEMORY = 2 * 1024**3  # bytes of address space a parser process may use
 
@@ -89,7 +92,13 @@ class PollerStats:
 @dataclass
 class _Sending:
     outcome: PollOutcome
-    futures: dict[str, KafkaFuture]  # article_id → Kafka's acknowledgement
+    futures: dict[str, KafkaFuture]  # article_id → Kafka's acknowledgement of this poll's send
+    # Articles of this poll that another feed's poll was already sending: this feed's
+    # validators wait for those acknowledgements too.
+    shared: dict[str, KafkaFuture] = field(default_factory=dict)
+
+    def futures_all(self) -> list[KafkaFuture]:
+        return [*self.futures.values(), *self.shared.values()]
 
 
 def next_poll_at(outcome: PollOutcome, *, failed: bool) -> datetime:
@@ -153,7 +162,7 @@ class FeedPoller:
         self._producer = None
         self._retiring: list[threading.Thread] = []  # producers closing once their records are answered
         self._sending: list[_Sending] = []
-        self._in_flight: set[str] = set()  # article ids sent but not yet acknowledged
+        self._in_flight: dict[str, KafkaFuture] = {}  # article id → its send, until recorded
 
     # -- in a worker thread ------------------------------------------------------------------
 
@@ -231,9 +240,12 @@ class FeedPoller:
             while running or not (once or stop.is_set()):
                 if not once and not stop.is_set():
                     now = datetime.now(UTC)
+                    # Not while a poll of the feed runs, nor while Kafka has yet to answer for
+                    # the last one: its outcome decides the validators the next poll sends.
+                    busy = set(running.values()) | {s.outcome.status.spec.url for s in self._sending}
                     for status in self._enabled():
                         due = status.next_poll_at is None or status.next_poll_at <= now
-                        if due and status.spec.url not in running.values():
+                        if due and status.spec.url not in busy:
                             running[workers.submit(self.poll, status)] = status.spec.url
                 done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 if not running:
@@ -279,23 +291,26 @@ class FeedPoller:
         if outcome.not_modified:
             self.stats.not_modified += 1
         futures: dict[str, KafkaFuture] = {}
-        for message in outcome.messages:
+        shared: dict[str, KafkaFuture] = {}
+        for index, message in enumerate(outcome.messages):
             article_id = message["article_id"]
-            if article_id in self._in_flight:
-                continue  # the same story from another feed, already on its way
+            if article_id in self._in_flight:  # the same story from another feed, on its way
+                shared[article_id] = self._in_flight[article_id]
+                continue
             try:
                 futures[article_id] = self._send(message)
             except (KafkaTimeoutError, ServiceUnavailableError) as exc:
                 # Kafka is not answering: each further send would block as long, and fail alike.
-                futures[NOT_SENT] = _failed(exc)
+                for unsent in outcome.messages[index:]:
+                    futures.setdefault(unsent["article_id"], _failed(exc))
                 break
             except (KafkaError, ValueError) as exc:
                 # This one message was refused; the feed's other articles still go out.
                 log.warning("feed %s: article %s not sent: %s", feed.url, message["url"] or article_id, exc)
                 futures[article_id] = _failed(exc)
                 continue
-            self._in_flight.add(article_id)
-        self._sending.append(_Sending(outcome, futures))
+            self._in_flight[article_id] = futures[article_id]
+        self._sending.append(_Sending(outcome, futures, shared))
 
     def _send(self, message: dict) -> KafkaFuture:
         if self._producer is None:
@@ -315,7 +330,7 @@ class FeedPoller:
         """Record every poll whose articles Kafka has answered for."""
         still = []
         for sending in self._sending:
-            if all(future.is_done for future in sending.futures.values()):
+            if all(future.is_done for future in sending.futures_all()):
                 self._record(sending)
             else:
                 still.append(sending)
@@ -324,23 +339,27 @@ class FeedPoller:
     def _record(self, sending: _Sending) -> None:
         outcome, feed = sending.outcome, sending.outcome.status.spec
         acknowledged = [i for i, f in sending.futures.items() if f.succeeded()]
-        failures = [f.exception for f in sending.futures.values() if f.failed()]
-        self._in_flight.difference_update(sending.futures)
+        own_failures = [f.exception for f in sending.futures.values() if f.failed()]
+        shared_failures = [f.exception for f in sending.shared.values() if f.failed()]
+        for article_id, future in sending.futures.items():
+            if self._in_flight.get(article_id) is future:
+                del self._in_flight[article_id]
         self.stats.articles_sent += len(acknowledged)
-        if not failures:
+        if not own_failures and not shared_failures:
             self.store.record_success(
                 feed.url, polled_at=outcome.polled_at, next_poll_at=next_poll_at(outcome, failed=False),
                 etag=outcome.etag, last_modified=outcome.last_modified, items_in_feed=outcome.items,
                 sent=acknowledged, rejected=outcome.rejected, warning=outcome.warning)
             return
         # Keep the old validators: the next poll fetches the feed in full and re-sends the rest.
-        unacknowledged = len(sending.futures) - len(acknowledged)
-        self.stats.articles_unacknowledged += unacknowledged
-        error = f"Kafka did not acknowledge {unacknowledged} article(s): {failures[0]}"
+        self.stats.articles_unacknowledged += len(own_failures)  # a shared one counts for its sender
+        failures = own_failures + shared_failures
+        error = f"Kafka did not acknowledge {len(failures)} article(s): {failures[0]}"
         log.warning("feed %s: %s", feed.url, error)
         self.store.record_failure(feed.url, polled_at=outcome.polled_at, error=error,
                                   next_poll_at=kafka_retry_at(outcome), sent=acknowledged)
-        self._retire_producer()
+        if own_failures:
+            self._retire_producer()
 
     def _retire_producer(self) -> None:
         """Start afresh with a new producer (after a failed batch an idempotent producer may

@@ -9,13 +9,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from newsmon.analysis.messages import Article
 from newsmon.connectors.feed_list import FeedSpec
 from newsmon.connectors.feed_poller import FeedPoller, PollOutcome, next_poll_at
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
-from newsmon.connectors.kafka import make_consumer
+from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer
 from newsmon.schemas import problems
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -157,3 +159,107 @@ def test_a_retired_producer_still_delivers_what_is_in_flight(feed_server, feed_s
     finally:
         poller.close()
     assert len(read_topic(settings, topic)) == 50
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout}s"
+        time.sleep(0.05)
+
+
+def topic_exists(kafka, topic: str) -> bool:
+    admin = make_admin(kafka)
+    try:
+        return topic in admin.list_topics()
+    finally:
+        admin.close()
+
+
+def delete_topic(kafka, topic: str) -> None:
+    """Kafka loses the topic: a producer that knows its partitions sends to it all the same,
+    and its records wait, unacknowledged, until the delivery timeout fails them.
+    """
+    admin = make_admin(kafka)
+    admin.delete_topics([topic])
+    admin.close()
+    wait_for(lambda: not topic_exists(kafka, topic), 30, f"deletion of {topic}")
+
+
+def recreate_topic(kafka, topic: str) -> None:
+    wait_for(lambda: ensure_topics(kafka, [topic], partitions=1) or topic_exists(kafka, topic), 30,
+             f"topic {topic} created again")
+
+
+def primed_poller(feed_server, settings):
+    """A poller whose producer is connected and knows the topic's partitions."""
+    primer = feed_server.serve("/primer.xml", rss("primer", ("https://primer.example.com/1", "Body.")))
+    poller, store = poller_for(settings, primer)
+    assert poller.run(once=True).articles_sent == 1
+    return poller, store
+
+
+def test_no_second_poll_while_a_feeds_articles_are_in_flight(feed_server, feed_settings, topic, kafka):
+    """A second poll used to skip the articles still in flight, count "nothing to send" as a
+    success and store the new ETag: when the first batch then failed, the next poll got 304
+    and those articles were never sent.
+    """
+    settings = dataclasses.replace(feed_settings, topic_articles=topic, kafka_delivery_timeout=2.0)
+    poller, store = primed_poller(feed_server, settings)
+    links = ["https://f.example.com/1", "https://f.example.com/2"]
+    url = feed_server.serve("/f.xml", rss("f", *((link, "Body.") for link in links)), etag='"1"')
+    store.add([FeedSpec(url=url, name="F")])
+    delete_topic(kafka, topic)
+    stop = threading.Event()
+    running = threading.Thread(target=poller.run, kwargs={"stop": stop})
+    running.start()
+    try:
+        wait_for(lambda: "Kafka did not acknowledge 2" in (status_of(store, url).last_error or ""), 60,
+                 "failed batch")
+    finally:
+        stop.set()
+        running.join(60)
+        poller.close()
+        recreate_topic(kafka, topic)
+    assert len(feed_server.requests_for("/f.xml")) == 1  # not polled while its articles were in flight
+    status = status_of(store, url)
+    assert status.etag is None and store.unseen(links) == set(links)
+    assert timedelta(seconds=25) < status.next_poll_at - status.last_polled_at < timedelta(seconds=35)
+
+    again = FeedPoller(settings, store)
+    try:
+        assert again.run(once=True).articles_sent == 2  # the feed was read in full, not answered 304
+    finally:
+        again.close()
+    assert status_of(store, url).etag == '"1"'
+    assert sorted(read_topic(settings, topic)) == links
+
+
+def test_validators_wait_for_an_article_another_feed_is_sending(feed_server, feed_settings, topic, kafka):
+    """Two feeds carry one story: the second feed's poll must not count it as done (and store
+    its ETag) while the first feed's send of it can still fail.
+    """
+    settings = dataclasses.replace(feed_settings, topic_articles=topic, kafka_delivery_timeout=2.0)
+    poller, store = primed_poller(feed_server, settings)
+    story = "https://shared.example.com/story"
+    first = feed_server.serve("/first.xml", rss("first", (story, "Body.")), etag='"a"')
+    second = feed_server.serve("/second.xml", rss("second", (story, "Body.")), etag='"b"')
+    store.add([FeedSpec(url=first, name="First"), FeedSpec(url=second, name="Second")])
+    delete_topic(kafka, topic)
+    try:
+        stats = poller.run(once=True)
+    finally:
+        poller.close()
+        recreate_topic(kafka, topic)
+    assert stats.articles_unacknowledged == 1  # sent once, for one of the two feeds
+    for url in (first, second):
+        status = status_of(store, url)
+        assert status.etag is None and "Kafka did not acknowledge 1" in status.last_error
+
+    again = FeedPoller(settings, store)
+    try:
+        assert again.run(once=True).articles_sent == 1
+    finally:
+        again.close()
+    assert [status_of(store, url).etag for url in (first, second)] == ['"a"', '"b"']
+    assert list(read_topic(settings, topic)) == [story]
