@@ -154,7 +154,10 @@ class FeedPoller:
         self._progress = progress or (lambda message: None)
         limits = FetchLimits(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes,
                              max_redirects=settings.fetch_max_redirects)
-        self._feeds = Fetcher(limits, pool_size=settings.feed_concurrency)
+        # Feed lists and feeds are untrusted alike: a feed URL or its redirect must not reach
+        # into loopback or private networks any more than an article link may.
+        self._feeds = Fetcher(limits, guard=True, allowed_networks=settings.fetch_allowed_networks,
+                              pool_size=settings.feed_concurrency)
         self._pages = Fetcher(limits, guard=True, allowed_networks=settings.fetch_allowed_networks,
                               pool_size=settings.feed_concurrency)
         self._parsers: ProcessPoolExecutor | None = None

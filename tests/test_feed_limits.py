@@ -1,5 +1,6 @@
-"""The limits of one download against servers that stall at every stage, and the budget
-of full-text extraction; real local servers throughout.
+"""The limits of one download against servers that stall at every stage, the addresses
+feeds may be fetched from, and the budget of full-text extraction; real local servers
+throughout.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from newsmon.connectors.feed_list import FeedSpec
 from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStore
+from tests.feed_server import FeedServer
 
 LIMIT = 1.0  # seconds NEWSMON_FETCH_TIMEOUT allows in these tests
 SLACK = 0.5  # seconds of scheduling on a loaded machine
@@ -78,3 +80,22 @@ def test_a_trickled_body_is_an_error_not_a_shorter_feed(feed_server, feed_settin
     outcome, took = poll(feed_settings, url)
     assert outcome.error and "took longer than 1s" in outcome.error and outcome.messages == []
     assert took < LIMIT + SLACK
+
+
+def test_feed_fetches_reach_only_allowed_addresses(feed_server, feed_settings):
+    """A feed that redirects into loopback or private ranges is refused, as article pages are."""
+    inside = FeedServer(host="127.0.0.2")
+    try:
+        inside.serve("/admin/feed", RSS)
+        moved = feed_server.serve("/moved", status=302, headers={"Location": inside.url("/admin/feed")})
+        settings = dataclasses.replace(feed_settings, fetch_allowed_networks=("127.0.0.1/32",))
+        outcome, _ = poll(settings, moved)
+        assert outcome.error and "127.0.0.2 is a loopback address" in outcome.error
+        assert inside.requests_for("/admin/feed") == []
+
+        direct = feed_server.serve("/feed", RSS)
+        outcome, _ = poll(dataclasses.replace(feed_settings, fetch_allowed_networks=()), direct)
+        assert outcome.error and "127.0.0.1 is a loopback address" in outcome.error
+        assert feed_server.requests_for("/feed") == []
+    finally:
+        inside.close()
