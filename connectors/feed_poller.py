@@ -14,13 +14,11 @@ counts once that send is acknowledged). Errors back off exponentially; 429/503
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import random
-import resource
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,9 +30,10 @@ from newsmon.backoff import delay
 from newsmon.connectors.article import fit_message
 from newsmon.connectors.feed_parse import NotAFeedError, ParsedFeed, parse_feed
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
-from newsmon.connectors.full_text import page_text
+from newsmon.connectors.full_text import NoFullText, main_text_within, page_text
 from newsmon.connectors.http_fetch import Fetcher, FetchError, FetchLimits
 from newsmon.connectors.kafka import make_producer
+from newsmon.connectors.worker_processes import WorkerProcesses
 from newsmon.errors import ServiceUnavailableError
 from newsmon.schemas import problems
 from newsmon.settings import Settings
@@ -45,14 +44,9 @@ MAX_RETRY_AFTER = timedelta(hours=24)
 KAFKA_RETRY = timedelta(seconds=30)  # the first retry of a feed whose articles Kafka did not take
 MESSAGE_MARGIN = 16 * 1024  # bytes under the producer's max_request_size left for Kafka's framing
 PROGRESS_EVERY = 10.0  # seconds
-PARSER_MEMORY = 2 * 1024**3  # bytes of address space a parser process may use
-
-
-def limit_parser_memory() -> None:
-    """Run in each parser process: a hostile feed that makes the parser grow gets a
-    MemoryError there instead of exhausting the machine.
-    """
-    resource.setrlimit(resource.RLIMIT_AS, (PARSER_MEMORY, PARSER_MEMORY))
+# Beyond its budget, an extraction's process is stopped from outside after this much more
+# (the budget's own timer cannot interrupt a long call into C; a process also takes time to start).
+EXTRACTION_GRACE = 30.0
 
 
 @dataclass
@@ -160,8 +154,12 @@ class FeedPoller:
                               pool_size=settings.feed_concurrency)
         self._pages = Fetcher(limits, guard=True, allowed_networks=settings.fetch_allowed_networks,
                               pool_size=settings.feed_concurrency)
-        self._parsers: ProcessPoolExecutor | None = None
-        self._parsers_lock = threading.Lock()
+        self._parsers = (WorkerProcesses(settings.feed_parse_processes, name="feed parser")
+                         if settings.feed_parse_processes else None)
+        # Full text is always extracted in a process, under a budget, even where feeds are parsed
+        # in threads; the processes start with the first feed that wants full text.
+        self._extractors = WorkerProcesses(max(1, settings.feed_parse_processes),
+                                           name="full-text extraction")
         self._producer = None
         self._retiring: list[threading.Thread] = []  # producers closing once their records are answered
         self._sending: list[_Sending] = []
@@ -203,31 +201,33 @@ class FeedPoller:
         processes it runs beside the sending (and a parser that dies takes one feed with it,
         not the poller).
         """
-        if not self.settings.feed_parse_processes:
+        if self._parsers is None:
             return parse_feed(body, **arguments)
-        with self._parsers_lock:
-            if self._parsers is None:
-                self._parsers = ProcessPoolExecutor(self.settings.feed_parse_processes,
-                                                    mp_context=multiprocessing.get_context("spawn"),
-                                                    initializer=limit_parser_memory)
-            parsers = self._parsers
         try:
-            return parsers.submit(parse_feed, body, **arguments).result()
+            return self._parsers.call(parse_feed, body, **arguments)
         except BrokenProcessPool as exc:
-            with self._parsers_lock:
-                if self._parsers is parsers:
-                    self._parsers = None
-            parsers.shutdown(wait=False, cancel_futures=True)
             msg = "the feed parser process died reading this feed (out of memory?)"
             raise NotAFeedError(msg) from exc
 
     def _add_full_text(self, message: dict) -> None:
         if not message["url"]:
             return
-        text = page_text(self._pages, message["url"])
+        text = page_text(self._pages, message["url"], extract=self._extract)
         longer = text and len(text) > len(message["content"] or "")
         if longer and not problems("article", message | {"content": text}):
             message["content"] = text
+
+    def _extract(self, html: bytes, url: str) -> str | None:
+        seconds = self.settings.full_text_timeout
+        try:
+            return self._extractors.call(main_text_within, html, url, seconds,
+                                         timeout=seconds + EXTRACTION_GRACE)
+        except TimeoutError as exc:
+            msg = f"extraction did not stop within {seconds + EXTRACTION_GRACE:g}s; its process was stopped"
+            raise NoFullText(msg) from exc
+        except BrokenProcessPool as exc:
+            msg = "the extracting process died (out of memory?)"
+            raise NoFullText(msg) from exc
 
     # -- in the main thread ---------------------------------------------------------------
 
@@ -274,8 +274,8 @@ class FeedPoller:
         self._retiring = []
         self._feeds.close()
         if self._parsers is not None:
-            self._parsers.shutdown(cancel_futures=True)
-            self._parsers = None
+            self._parsers.close()
+        self._extractors.close()
         self._pages.close()
 
     def _enabled(self) -> list[FeedStatus]:
