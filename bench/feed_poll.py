@@ -106,7 +106,8 @@ def main() -> None:
     ensure_topics(base, [topic])
     try:
         with tempfile.TemporaryDirectory() as home:
-            settings = dataclasses.replace(base, home=Path(home), topic_articles=topic)
+            settings = dataclasses.replace(base, home=Path(home), topic_articles=topic,
+                                           fetch_allowed_networks=("127.0.0.1/32",))  # the local publishers
             store = FeedStore.at_home(settings.home)
             store.add([FeedSpec(url=url, name=f"News {n}") for n, url in enumerate(urls)])
             poller = FeedPoller(settings, store)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -224,3 +225,43 @@ def normalize_entry(entry: dict[str, Any], *, feed_url: str, source_name: str, f
         authors=_unique(authors, names=True),
         categories=_unique([tag.get("term") or tag.get("label") for tag in entry.get("tags", [])]),
     )
+
+
+def message_bytes(message: dict[str, Any]) -> bytes:
+    """The bytes of an article message as sent to Kafka: compact UTF-8 JSON."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def fit_message(message: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], bytes]:
+    """The message and its bytes, at most ``max_bytes`` of them: when the whole article is
+    larger, a copy whose ``content`` is cut at a word and flagged ``content_truncated``
+    (the schema lets content alone grow past a Kafka message; every other field is small).
+
+    ValueError when even the message without content is too large.
+    """
+    value = message_bytes(message)
+    if len(value) <= max_bytes:
+        return message, value
+    content = message.get("content") or ""
+    room = max_bytes - len(message_bytes(message | {"content": "", "content_truncated": True}))
+    if not content or room < 0:
+        msg = (f"article {message.get('article_id')} is {len(value):,} bytes, and more than "
+               f"{max_bytes:,} without its content")
+        raise ValueError(msg)
+
+    def size(length: int) -> int:  # bytes the first ``length`` characters add, quotes aside
+        return len(json.dumps(content[:length], ensure_ascii=False).encode("utf-8")) - 2
+
+    low, high = 0, len(content)  # size(low) fits, size(high + 1) does not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size(middle) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    cut = content[:low]
+    word_end = max(cut.rfind(" "), cut.rfind("\n"))
+    if word_end > low - 200:  # a word cut in half reads as a typo to the entity extractor
+        cut = cut[:word_end]
+    fitted = message | {"content": cut.rstrip(), "content_truncated": True}
+    return fitted, message_bytes(fitted)

@@ -4,32 +4,36 @@ Worker threads download and parse feeds (a slow feed holds one worker, never the
 others); the main thread sends the new articles and, once Kafka has acknowledged them,
 records them as seen together with the feed's new ETag/Last-Modified. Until then nothing
 is recorded: if Kafka is down the feed is fetched again in full later and its articles
-are sent then. Errors back off exponentially; 429/503 ``Retry-After`` is honoured.
+are sent then. A feed is not polled again while Kafka has not yet answered for its last
+poll's articles, and its validators move on only when every article of the poll is
+acknowledged or was already seen (an article another feed is sending at the same time
+counts once that send is acknowledged). Errors back off exponentially; 429/503
+``Retry-After`` is honoured.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import multiprocessing
 import random
-import resource
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.future import Future as KafkaFuture
 
+from newsmon.backoff import delay
+from newsmon.connectors.article import fit_message
 from newsmon.connectors.feed_parse import NotAFeedError, ParsedFeed, parse_feed
 from newsmon.connectors.feed_store import FeedStatus, FeedStore
-from newsmon.connectors.full_text import page_text
+from newsmon.connectors.full_text import NoFullText, main_text_within, page_text
 from newsmon.connectors.http_fetch import Fetcher, FetchError, FetchLimits
 from newsmon.connectors.kafka import make_producer
+from newsmon.connectors.worker_processes import WorkerProcesses
 from newsmon.errors import ServiceUnavailableError
 from newsmon.schemas import problems
 from newsmon.settings import Settings
@@ -37,16 +41,12 @@ from newsmon.settings import Settings
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=24)
-KAFKA_RETRY = timedelta(seconds=30)
+KAFKA_RETRY = timedelta(seconds=30)  # the first retry of a feed whose articles Kafka did not take
+MESSAGE_MARGIN = 16 * 1024  # bytes under the producer's max_request_size left for Kafka's framing
 PROGRESS_EVERY = 10.0  # seconds
-PARSER_MEMORY = 2 * 1024**3  # bytes of address space a parser process may use
-
-
-def limit_parser_memory() -> None:
-    """Run in each parser process: a hostile feed that makes the parser grow gets a
-    MemoryError there instead of exhausting the machine.
-    """
-    resource.setrlimit(resource.RLIMIT_AS, (PARSER_MEMORY, PARSER_MEMORY))
+# Beyond its budget, an extraction's process is stopped from outside after this much more
+# (the budget's own timer cannot interrupt a long call into C; a process also takes time to start).
+EXTRACTION_GRACE = 30.0
 
 
 @dataclass
@@ -74,30 +74,69 @@ class PollerStats:
     articles_sent: int = 0
     articles_rejected: int = 0
     articles_unacknowledged: int = 0
+    articles_truncated: int = 0
 
     def line(self) -> str:
+        truncated = f" ({self.articles_truncated} truncated to fit)" if self.articles_truncated else ""
         return (f"{self.polls} polls ({self.not_modified} not modified, {self.failed_polls} failed), "
-                f"{self.articles_sent} articles sent, {self.articles_rejected} rejected, "
+                f"{self.articles_sent} articles sent{truncated}, {self.articles_rejected} rejected, "
                 f"{self.articles_unacknowledged} not acknowledged by Kafka")
 
 
 @dataclass
 class _Sending:
     outcome: PollOutcome
-    futures: dict[str, KafkaFuture]  # article_id → Kafka's acknowledgement
+    futures: dict[str, KafkaFuture]  # article_id → Kafka's acknowledgement of this poll's send
+    # Articles of this poll that another feed's poll was already sending: this feed's
+    # validators wait for those acknowledgements too.
+    shared: dict[str, KafkaFuture] = field(default_factory=dict)
+
+    def futures_all(self) -> list[KafkaFuture]:
+        return [*self.futures.values(), *self.shared.values()]
 
 
 def next_poll_at(outcome: PollOutcome, *, failed: bool) -> datetime:
-    """The feed's interval (±10 % jitter, so feeds drift apart); doubled per consecutive
-    error up to six hours; never sooner than the server's ``Retry-After``.
+    """The feed's interval with ±10 % jitter (so feeds drift apart); after an error the
+    one backoff policy (:func:`newsmon.backoff.delay`): the interval doubled per consecutive
+    error up to six hours; never sooner than the server's ``Retry-After`` (capped at a day).
     """
-    delay = outcome.status.spec.poll_interval
-    if failed:
-        delay = min(delay * 2 ** min(outcome.status.consecutive_errors, 16), MAX_BACKOFF)
+    jitter = random.uniform(0.9, 1.1)
+    interval = outcome.status.spec.poll_interval.total_seconds() * jitter
+    retry_after = None
     if outcome.retry_after is not None:
-        # capped before it becomes a timedelta: a server's "Retry-After: 1e30" overflows one
-        delay = max(delay, timedelta(seconds=min(outcome.retry_after, MAX_RETRY_AFTER.total_seconds())))
-    return outcome.polled_at + delay * random.uniform(0.9, 1.1)
+        retry_after = min(outcome.retry_after, MAX_RETRY_AFTER.total_seconds())
+    if failed:
+        seconds = delay(outcome.status.consecutive_errors + 1, base=interval,
+                        cap=MAX_BACKOFF.total_seconds() * jitter, retry_after=retry_after)
+    else:
+        seconds = max(interval, retry_after or 0.0)
+    return outcome.polled_at + timedelta(seconds=seconds)
+
+
+def kafka_retry_at(outcome: PollOutcome) -> datetime:
+    """When to read a feed again whose articles Kafka did not all take: 30 s, doubled per
+    consecutive failure (:func:`newsmon.backoff.delay`) up to the feed's own interval. The
+    feed is not at fault, so it is never read less often than usual, and the articles go out
+    soon after Kafka is back; a failure that persists stops costing a full download every 30 s.
+    """
+    jitter = random.uniform(0.9, 1.1)
+    cap = max(outcome.status.spec.poll_interval, KAFKA_RETRY).total_seconds() * jitter
+    seconds = delay(outcome.status.consecutive_errors + 1, base=KAFKA_RETRY.total_seconds() * jitter, cap=cap)
+    return outcome.polled_at + timedelta(seconds=seconds)
+
+
+def _failed(exc: BaseException) -> KafkaFuture:
+    future = KafkaFuture()
+    future.failure(exc)
+    return future
+
+
+def _close_producer(producer, timeout: float) -> None:
+    """Close a producer, waiting up to ``timeout`` for its records in flight; never raises."""
+    try:
+        producer.close(timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - a producer that will not close must not end the poller
+        log.warning("Kafka producer did not close within %gs: %s", timeout, exc)
 
 
 class FeedPoller:
@@ -109,14 +148,22 @@ class FeedPoller:
         self._progress = progress or (lambda message: None)
         limits = FetchLimits(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes,
                              max_redirects=settings.fetch_max_redirects)
-        self._feeds = Fetcher(limits, pool_size=settings.feed_concurrency)
+        # Feed lists and feeds are untrusted alike: a feed URL or its redirect must not reach
+        # into loopback or private networks any more than an article link may.
+        self._feeds = Fetcher(limits, guard=True, allowed_networks=settings.fetch_allowed_networks,
+                              pool_size=settings.feed_concurrency)
         self._pages = Fetcher(limits, guard=True, allowed_networks=settings.fetch_allowed_networks,
                               pool_size=settings.feed_concurrency)
-        self._parsers: ProcessPoolExecutor | None = None
-        self._parsers_lock = threading.Lock()
+        self._parsers = (WorkerProcesses(settings.feed_parse_processes, name="feed parser")
+                         if settings.feed_parse_processes else None)
+        # Full text is always extracted in a process, under a budget, even where feeds are parsed
+        # in threads; the processes start with the first feed that wants full text.
+        self._extractors = WorkerProcesses(max(1, settings.feed_parse_processes),
+                                           name="full-text extraction")
         self._producer = None
+        self._retiring: list[threading.Thread] = []  # producers closing once their records are answered
         self._sending: list[_Sending] = []
-        self._in_flight: set[str] = set()  # article ids sent but not yet acknowledged
+        self._in_flight: dict[str, KafkaFuture] = {}  # article id → its send, until recorded
 
     # -- in a worker thread ------------------------------------------------------------------
 
@@ -154,31 +201,33 @@ class FeedPoller:
         processes it runs beside the sending (and a parser that dies takes one feed with it,
         not the poller).
         """
-        if not self.settings.feed_parse_processes:
+        if self._parsers is None:
             return parse_feed(body, **arguments)
-        with self._parsers_lock:
-            if self._parsers is None:
-                self._parsers = ProcessPoolExecutor(self.settings.feed_parse_processes,
-                                                    mp_context=multiprocessing.get_context("spawn"),
-                                                    initializer=limit_parser_memory)
-            parsers = self._parsers
         try:
-            return parsers.submit(parse_feed, body, **arguments).result()
+            return self._parsers.call(parse_feed, body, **arguments)
         except BrokenProcessPool as exc:
-            with self._parsers_lock:
-                if self._parsers is parsers:
-                    self._parsers = None
-            parsers.shutdown(wait=False, cancel_futures=True)
             msg = "the feed parser process died reading this feed (out of memory?)"
             raise NotAFeedError(msg) from exc
 
     def _add_full_text(self, message: dict) -> None:
         if not message["url"]:
             return
-        text = page_text(self._pages, message["url"])
+        text = page_text(self._pages, message["url"], extract=self._extract)
         longer = text and len(text) > len(message["content"] or "")
         if longer and not problems("article", message | {"content": text}):
             message["content"] = text
+
+    def _extract(self, html: bytes, url: str) -> str | None:
+        seconds = self.settings.full_text_timeout
+        try:
+            return self._extractors.call(main_text_within, html, url, seconds,
+                                         timeout=seconds + EXTRACTION_GRACE)
+        except TimeoutError as exc:
+            msg = f"extraction did not stop within {seconds + EXTRACTION_GRACE:g}s; its process was stopped"
+            raise NoFullText(msg) from exc
+        except BrokenProcessPool as exc:
+            msg = "the extracting process died (out of memory?)"
+            raise NoFullText(msg) from exc
 
     # -- in the main thread ---------------------------------------------------------------
 
@@ -194,9 +243,12 @@ class FeedPoller:
             while running or not (once or stop.is_set()):
                 if not once and not stop.is_set():
                     now = datetime.now(UTC)
+                    # Not while a poll of the feed runs, nor while Kafka has yet to answer for
+                    # the last one: its outcome decides the validators the next poll sends.
+                    busy = set(running.values()) | {s.outcome.status.spec.url for s in self._sending}
                     for status in self._enabled():
                         due = status.next_poll_at is None or status.next_poll_at <= now
-                        if due and status.spec.url not in running.values():
+                        if due and status.spec.url not in busy:
                             running[workers.submit(self.poll, status)] = status.spec.url
                 done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 if not running:
@@ -212,13 +264,18 @@ class FeedPoller:
         return self.stats
 
     def close(self) -> None:
-        if self._producer is not None:
-            self._producer.close(timeout=10)
-            self._producer = None
+        """Release everything; never raises (it runs on the way out of ``feeds run``)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            _close_producer(producer, timeout=10)
+        deadline = time.monotonic() + self.settings.kafka_delivery_timeout + 5
+        for thread in self._retiring:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._retiring = []
         self._feeds.close()
         if self._parsers is not None:
-            self._parsers.shutdown(cancel_futures=True)
-            self._parsers = None
+            self._parsers.close()
+        self._extractors.close()
         self._pages.close()
 
     def _enabled(self) -> list[FeedStatus]:
@@ -237,23 +294,38 @@ class FeedPoller:
         if outcome.not_modified:
             self.stats.not_modified += 1
         futures: dict[str, KafkaFuture] = {}
-        try:
-            for message in outcome.messages:
-                article_id = message["article_id"]
-                if article_id in self._in_flight:
-                    continue  # the same story from another feed, already on its way
+        shared: dict[str, KafkaFuture] = {}
+        for index, message in enumerate(outcome.messages):
+            article_id = message["article_id"]
+            if article_id in self._in_flight:  # the same story from another feed, on its way
+                shared[article_id] = self._in_flight[article_id]
+                continue
+            try:
                 futures[article_id] = self._send(message)
-                self._in_flight.add(article_id)
-        except (KafkaError, ServiceUnavailableError) as exc:
-            failed = KafkaFuture()
-            failed.failure(exc)
-            futures["(not sent)"] = failed
-        self._sending.append(_Sending(outcome, futures))
+            except (KafkaTimeoutError, ServiceUnavailableError) as exc:
+                # Kafka is not answering: each further send would block as long, and fail alike.
+                for unsent in outcome.messages[index:]:
+                    futures.setdefault(unsent["article_id"], _failed(exc))
+                break
+            except (KafkaError, ValueError) as exc:
+                # This one message was refused; the feed's other articles still go out.
+                log.warning("feed %s: article %s not sent: %s", feed.url, message["url"] or article_id, exc)
+                futures[article_id] = _failed(exc)
+                continue
+            self._in_flight[article_id] = futures[article_id]
+        self._sending.append(_Sending(outcome, futures, shared))
 
     def _send(self, message: dict) -> KafkaFuture:
         if self._producer is None:
             self._producer = make_producer(self.settings)
-        value = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # Content may be longer than a Kafka message can be: cut to fit and flagged, never refused.
+        limit = self._producer.config["max_request_size"] - MESSAGE_MARGIN
+        fitted, value = fit_message(message, limit)
+        if fitted is not message:
+            self.stats.articles_truncated += 1
+            log.info("feed %s: article %s cut from %s to %s characters of content to fit in a Kafka "
+                     "message", message["feed_url"], message["url"] or message["article_id"],
+                     f"{len(message['content']):,}", f"{len(fitted['content']):,}")
         return self._producer.send(self.settings.topic_articles, key=message["article_id"].encode(),
                                    value=value)
 
@@ -261,7 +333,7 @@ class FeedPoller:
         """Record every poll whose articles Kafka has answered for."""
         still = []
         for sending in self._sending:
-            if all(future.is_done for future in sending.futures.values()):
+            if all(future.is_done for future in sending.futures_all()):
                 self._record(sending)
             else:
                 still.append(sending)
@@ -270,30 +342,52 @@ class FeedPoller:
     def _record(self, sending: _Sending) -> None:
         outcome, feed = sending.outcome, sending.outcome.status.spec
         acknowledged = [i for i, f in sending.futures.items() if f.succeeded()]
-        failures = [f.exception for f in sending.futures.values() if f.failed()]
-        self._in_flight.difference_update(sending.futures)
+        own_failures = [f.exception for f in sending.futures.values() if f.failed()]
+        shared_failures = [f.exception for f in sending.shared.values() if f.failed()]
+        for article_id, future in sending.futures.items():
+            if self._in_flight.get(article_id) is future:
+                del self._in_flight[article_id]
         self.stats.articles_sent += len(acknowledged)
-        if not failures:
+        if not own_failures and not shared_failures:
             self.store.record_success(
                 feed.url, polled_at=outcome.polled_at, next_poll_at=next_poll_at(outcome, failed=False),
                 etag=outcome.etag, last_modified=outcome.last_modified, items_in_feed=outcome.items,
                 sent=acknowledged, rejected=outcome.rejected, warning=outcome.warning)
             return
         # Keep the old validators: the next poll fetches the feed in full and re-sends the rest.
-        unacknowledged = len(sending.futures) - len(acknowledged)
-        self.stats.articles_unacknowledged += unacknowledged
-        error = f"Kafka did not acknowledge {unacknowledged} article(s): {failures[0]}"
+        self.stats.articles_unacknowledged += len(own_failures)  # a shared one counts for its sender
+        failures = own_failures + shared_failures
+        error = f"Kafka did not acknowledge {len(failures)} article(s): {failures[0]}"
         log.warning("feed %s: %s", feed.url, error)
         self.store.record_failure(feed.url, polled_at=outcome.polled_at, error=error,
-                                  next_poll_at=outcome.polled_at + KAFKA_RETRY, sent=acknowledged)
-        if self._producer is not None:  # start afresh: an idempotent producer's sequence is spoiled
-            self._producer.close(timeout=0)
-            self._producer = None
+                                  next_poll_at=kafka_retry_at(outcome), sent=acknowledged)
+        if own_failures:
+            self._retire_producer()
+
+    def _retire_producer(self) -> None:
+        """Start afresh with a new producer (after a failed batch an idempotent producer may
+        refuse every later send), closing the old one in the background: other feeds' records
+        still in flight on it are answered as usual, and nothing here blocks or raises.
+        """
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        self._retiring = [thread for thread in self._retiring if thread.is_alive()]
+        thread = threading.Thread(target=_close_producer, name="kafka-producer-close", daemon=True,
+                                  args=(producer, self.settings.kafka_delivery_timeout + 5))
+        thread.start()
+        self._retiring.append(thread)
 
     def _flush(self) -> None:
+        """Wait until Kafka has answered for every record sent (by the current producer and
+        by retiring ones), then record the results.
+        """
+        deadline = time.monotonic() + self.settings.kafka_delivery_timeout + 5
         if self._producer is not None:
             try:
                 self._producer.flush(timeout=self.settings.kafka_delivery_timeout + 5)
             except KafkaError as exc:
                 log.warning("Kafka flush: %s", exc)
+        for thread in self._retiring:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self._settle()

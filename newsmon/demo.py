@@ -162,6 +162,9 @@ def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port:
         progress(line)
     server = serve_demo_feeds(feeds_port)
     base = f"http://127.0.0.1:{server.server_address[1]}"
+    # The demo's own feed server is on loopback, which fetches otherwise refuse.
+    settings = dataclasses.replace(settings, fetch_allowed_networks=(*settings.fetch_allowed_networks,
+                                                                     "127.0.0.1/32"))
     progress(f"demo feeds served at {base} (Baltic Wire: RSS 2.0, Europe Desk: Atom 1.0)")
     es = make_client(settings)
     watchlist = load_watchlist_file(SEEDS / "watchlist.example.yaml")

@@ -201,9 +201,13 @@ class Settings:
     full_text_all_feeds: bool = _setting(
         False, "fetch every new article's page and extract its text (for one feed: "
         "`newsmon feeds add --full-text`)", _flag_bool)
+    full_text_timeout: float = _setting(
+        10.0, "seconds the extraction of one article page's text may take (it runs in a process "
+        "capped at 2 GiB of address space; over either, the article is sent without full text)",
+        bounded(float, 0.1, MAX_SECONDS))
     fetch_allowed_networks: tuple[str, ...] = _setting(
-        (), "comma-separated CIDR networks article pages may come from although not public "
-        "(loopback, private and link-local addresses are refused otherwise)", _networks)
+        (), "comma-separated CIDR networks feeds and article pages may come from although not "
+        "public (loopback, private and link-local addresses are refused otherwise)", _networks)
     topic_rules: Path | None = _setting(
         None, "topic rules YAML file (default: the packaged seeds/topic_rules.yaml)", Path)
     gazetteer: Path | None = _setting(

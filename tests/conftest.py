@@ -103,10 +103,11 @@ def feed_server():
 def feed_settings(settings: Settings, tmp_path) -> Settings:
     """Settings for a poller with its own state directory and short limits. Feeds are
     parsed in the poller's threads, saving a process start per test; the end-to-end tests
-    that run ``newsmon feeds run`` parse in processes as configured by default.
+    that run ``newsmon feeds run`` parse in processes as configured by default. The test
+    feed server's loopback address is allowed (fetches refuse non-public addresses).
     """
     return dataclasses.replace(settings, home=tmp_path, fetch_timeout=5.0, kafka_delivery_timeout=10.0,
-                               feed_parse_processes=0)
+                               feed_parse_processes=0, fetch_allowed_networks=("127.0.0.1/32",))
 
 
 @pytest.fixture(scope="session")

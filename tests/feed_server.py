@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 for feed tests: each path answers as configured
-(body, status, headers, validators, gzip, a slow trickle), and every request is recorded.
+(body, status, headers, validators, gzip, a slow trickle of the body or of the status line
+and headers), and every request is recorded.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Route:
     gzip: bool = False
     delay: float = 0.0  # before answering
     trickle: float | None = None  # seconds between single bytes of the body
+    trickle_headers: float | None = None  # seconds between single bytes of the status line and headers
     declare_length: bool = True
 
 
@@ -72,10 +74,12 @@ class FeedServer:
                 if route.gzip:
                     body = gzip.compress(body)
                     headers["Content-Encoding"] = "gzip"
-                return self._send(route.status, body, headers, route.trickle, route.declare_length)
+                return self._send(route.status, body, headers, route.trickle, route.declare_length,
+                                  route.trickle_headers)
 
             def _send(self, status: int, body: bytes, headers: dict[str, str],
-                      trickle: float | None = None, declare_length: bool = True) -> int:
+                      trickle: float | None = None, declare_length: bool = True,
+                      trickle_headers: float | None = None) -> int:
                 # noted before the client can read the answer, so a test that has it sees the request
                 with server._lock:
                     server.requests.append(Request(self.path, dict(self.headers), status, time.monotonic()))
@@ -87,8 +91,16 @@ class FeedServer:
                 else:
                     self.send_header("Connection", "close")
                     self.close_connection = True
-                self.end_headers()
                 try:
+                    if trickle_headers is None:
+                        self.end_headers()
+                    else:
+                        head = b"".join(self._headers_buffer) + b"\r\n"
+                        self._headers_buffer = []
+                        for index in range(len(head)):
+                            self.wfile.write(head[index:index + 1])
+                            self.wfile.flush()
+                            time.sleep(trickle_headers)
                     if trickle is None:
                         self.wfile.write(body)
                     else:

@@ -57,7 +57,8 @@ def finished(settings, group: str) -> bool:
 
 
 def test_a_watched_person_is_alerted_once_on_every_channel(isolated, es, tmp_path):
-    settings = dataclasses.replace(isolated, feed_parse_processes=0)
+    settings = dataclasses.replace(isolated, feed_parse_processes=0,
+                                   fetch_allowed_networks=("127.0.0.1/32",))  # the demo feed server
     watchlist = WatchlistStore(es, settings.es_index_watchlist)
     watchlist.put([WatchEntry.create("Ihar Losik", list_name="desk")])
 

@@ -8,6 +8,8 @@ import pytest
 from newsmon.connectors.article import (
     article_id,
     canonical_url,
+    fit_message,
+    message_bytes,
     normalize_entry,
     plain_text,
     publication_time,
@@ -124,3 +126,28 @@ def test_schema_violations_name_the_field():
     assert any("'title' is a required property" in line for line in found)
     with pytest.raises(SchemaViolationError, match="schemas/article.schema.json"):
         validate("article", message)
+
+
+@pytest.mark.parametrize("word", ["Беларусь", 'quote"d', "tab\tline\nbreak", "emoji😀"])
+def test_content_is_cut_at_a_word_to_fit_a_byte_budget(word):
+    message = normalize_entry(feedparser.parse(RSS).entries[0], feed_url=FEED, source_name="Example World",
+                              fetched_at=FETCHED).to_message()
+    message["content"] = " ".join([word] * 60_000)
+    budget = 100_000
+    fitted, value = fit_message(message, budget)
+    assert len(value) <= budget and value == message_bytes(fitted)
+    assert budget - len(value) < 200 + 4 * len(word)  # as much as fits, up to a word
+    assert fitted["content_truncated"] is True and problems("article", fitted) == []
+    assert message["content"].startswith(fitted["content"]) and fitted["content"].endswith(word)
+    assert "content_truncated" not in message  # the caller's message is left alone
+    assert fitted | {"content": None} == message | {"content": None, "content_truncated": True}
+
+
+def test_a_message_that_fits_is_sent_as_it_is():
+    message = normalize_entry(feedparser.parse(RSS).entries[0], feed_url=FEED, source_name="Example World",
+                              fetched_at=FETCHED).to_message()
+    assert "content_truncated" not in message
+    fitted, value = fit_message(message, 1_000_000)
+    assert fitted is message and value == message_bytes(message)
+    with pytest.raises(ValueError, match="without its content"):
+        fit_message(message, 200)

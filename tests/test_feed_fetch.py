@@ -195,21 +195,25 @@ def test_an_html_page_is_reported_in_the_feed_status(feed_server, feed_settings)
     assert status.last_success_at is None
 
 
-@pytest.mark.parametrize("allowed", [("127.0.0.1/32",), ()])
+@pytest.mark.parametrize("allowed", [("127.0.0.1/32", "127.0.0.2/32"), ("127.0.0.1/32",)])
 def test_full_text_only_from_allowed_addresses(feed_server, feed_settings, allowed, caplog):
-    page = feed_server.serve("/story", ARTICLE_PAGE, headers={"Content-Type": "text/html"})
-    url = feed_server.serve("/f", rss(page))
-    settings = dataclasses.replace(feed_settings, fetch_allowed_networks=allowed)
-    poller, store = poller_for(settings, url, full_text=True)
-    with caplog.at_level(logging.WARNING):
-        [message] = poller.poll(status_of(store, url)).messages
-    if allowed:
-        assert message["content"].startswith("Paragraph 0 of the full story")
-        assert "Home | World" not in message["content"]
-    else:
-        assert message["content"] is None
-        assert "127.0.0.1 is a loopback address" in caplog.text
-        assert feed_server.requests_for("/story") == []
+    site = FeedServer(host="127.0.0.2")  # the feed is on 127.0.0.1, its article pages here
+    try:
+        page = site.serve("/story", ARTICLE_PAGE, headers={"Content-Type": "text/html"})
+        url = feed_server.serve("/f", rss(page))
+        settings = dataclasses.replace(feed_settings, fetch_allowed_networks=allowed)
+        poller, store = poller_for(settings, url, full_text=True)
+        with caplog.at_level(logging.WARNING):
+            [message] = poller.poll(status_of(store, url)).messages
+        if "127.0.0.2/32" in allowed:
+            assert message["content"].startswith("Paragraph 0 of the full story")
+            assert "Home | World" not in message["content"]
+        else:
+            assert message["content"] is None
+            assert "127.0.0.2 is a loopback address" in caplog.text
+            assert site.requests_for("/story") == []
+    finally:
+        site.close()
 
 
 def test_full_text_redirect_to_a_blocked_address_is_refused(feed_server, feed_settings, caplog):

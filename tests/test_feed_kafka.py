@@ -37,7 +37,8 @@ def read_topic(settings, topic: str) -> list:
 
 
 def newsmon(settings, *args: str) -> subprocess.CompletedProcess:
-    env = os.environ | {"NEWSMON_HOME": str(settings.home), "NEWSMON_TOPIC_ARTICLES": settings.topic_articles}
+    env = os.environ | {"NEWSMON_HOME": str(settings.home), "NEWSMON_TOPIC_ARTICLES": settings.topic_articles,
+                        "NEWSMON_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32"}  # the test feed server
     return run_newsmon(*args, env=env)
 
 

@@ -65,9 +65,12 @@ class Article:
     language: str | None = None
     authors: tuple[str, ...] = field(default_factory=tuple)
     categories: tuple[str, ...] = field(default_factory=tuple)
+    content_truncated: bool = False  # content was cut to fit in a Kafka message
 
     def to_message(self) -> dict[str, Any]:
         message = asdict(self)
+        if not self.content_truncated:
+            del message["content_truncated"]  # optional in the schema: whole content, as before
         message["schema_version"] = ARTICLE_SCHEMA_VERSION
         message["published_at"] = rfc3339(self.published_at)
         message["fetched_at"] = rfc3339(self.fetched_at)
@@ -86,7 +89,8 @@ class Article:
                    published_at=parse_time(message["published_at"]),
                    published_at_estimated=message.get("published_at_estimated", False),
                    fetched_at=parse_time(message["fetched_at"]), language=message.get("language"),
-                   authors=tuple(message.get("authors", ())), categories=tuple(message.get("categories", ())))
+                   authors=tuple(message.get("authors", ())), categories=tuple(message.get("categories", ())),
+                   content_truncated=message.get("content_truncated", False))
 
 
 @dataclass(frozen=True)
