@@ -20,7 +20,7 @@ from importlib import resources
 import apache_beam as beam
 from apache_beam.runners.runner import PipelineState
 
-from newsmon.analysis.name_matching import load_watchlist_file
+from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.kafka import make_consumer
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.deploy.local_service import pid_alive
