@@ -91,11 +91,14 @@ def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     progress(f"pipeline running on {running.runner}: Kafka {settings.topic_articles} → "
              f"Elasticsearch {settings.es_index_articles}" + ("" if bounded else "; Ctrl-C stops it"))
     signal.signal(signal.SIGTERM, interrupt)  # a service manager stops it like Ctrl-C
+    signal.signal(signal.SIGINT, interrupt)  # not the default handler, which gRPC reacts to as well
     try:
         while not running.wait(args.progress_every):
             counts = running.counters()
             progress("pipeline: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no counts yet"))
     except KeyboardInterrupt:
+        for stop in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the cancel short
+            signal.signal(stop, signal.SIG_IGN)
         progress("stopping the pipeline")
         running.cancel()  # the local job service goes with it: no state or counters to ask for
         print("pipeline stopped; it resumes from the committed offsets when started again")
@@ -207,11 +210,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        # Beam warns each time it starts or stops its local Prism server, kafka-python each
-        # time its network loop was slow (the CPU being busy with spaCy), the Elasticsearch
-        # client with a traceback each time it retries: nothing to act on, or said once
-        # by newsmon itself (an unreachable service is a `newsmon: error`).
-        for name in ("apache_beam.utils.subprocess_server", "kafka.net.selector", "elastic_transport"):
+        # Beam tells each time it starts or stops its local Prism server, kafka-python each
+        # time its network loop was slow (the CPU being busy with spaCy) or a group member
+        # (the pipeline's group lock) joined before the topic's metadata came, the
+        # Elasticsearch client with a traceback each time it retries: nothing to act on, or
+        # said once by newsmon itself (an unreachable service is a `newsmon: error`).
+        for name in ("apache_beam.utils.subprocess_server", "PrismRunner", "kafka.net.selector",
+                     "kafka.coordinator.assignors.range", "elastic_transport"):
             logging.getLogger(name).setLevel(logging.ERROR)
     try:
         settings = from_args(args)

@@ -17,7 +17,7 @@ import argparse
 import os
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions, StandardOptions
 
 from newsmon.connectors.kafka_group_lock import GroupLock
 from newsmon.errors import ConfigError
@@ -117,6 +117,8 @@ def _position(item) -> tuple[str, int, int]:
 def pipeline_options(argv: list[str]) -> PipelineOptions:
     """Beam options from ``argv``; DirectRunner and streaming unless told otherwise."""
     options = PipelineOptions(flags=argv)
+    if not any(arg.startswith("--prism_log_level") for arg in argv):
+        options.view_as(PrismRunnerOptions).prism_log_level = "warn"  # its INFO chatter is not news
     standard = options.view_as(StandardOptions)
     if standard.runner is None:
         standard.runner = "DirectRunner"
