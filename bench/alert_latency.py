@@ -32,7 +32,7 @@ from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.pipelines import article_pipeline
 from newsmon.settings import Settings
 from tests.support.stories import PEOPLE, messages
-from tests.webhook_server import WebhookServer
+from tests.support.webhook_server import WebhookServer
 
 GIVEN = ["Anna", "Olga", "Piotr", "Jonas", "Lena", "Marek", "Ivan", "Sofia", "Tomas", "Elena", "Karl",
          "Nadia"]

@@ -28,7 +28,7 @@ from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.kafka import ensure_topics, make_admin
 from newsmon.settings import Settings
-from tests.feed_server import FeedServer
+from tests.support.feed_server import FeedServer
 
 ITEM = """<item>
   <title>Story {feed}-{item}: talks on the release of detained journalists continue</title>

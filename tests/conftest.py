@@ -92,7 +92,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 def feed_server():
-    from tests.feed_server import FeedServer
+    from tests.support.feed_server import FeedServer
 
     server = FeedServer()
     yield server

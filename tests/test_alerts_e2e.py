@@ -24,9 +24,9 @@ from newsmon.connectors.notifier_config import parse_config
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.demo import SEEDS, serve_demo_feeds
 from newsmon.pipelines import article_pipeline
-from tests.smtp_server import SMTPServer
 from tests.support.pipeline import message, produce, wait_for
-from tests.webhook_server import WebhookServer
+from tests.support.smtp_server import SMTPServer
+from tests.support.webhook_server import WebhookServer
 
 SECRET = "webhook-secret-for-tests"
 

@@ -1,21 +1,13 @@
 """Feed text on the terminal: control characters are shown, never obeyed."""
 
 import json
-import unicodedata
 
 import pytest
 
 from newsmon.console import printable, printable_json
 from newsmon.watch_commands import _print_alert
+from tests.support.hostile import HOSTILE, raw_controls
 from tests.support.pipeline import analysed
-
-HOSTILE = "Minsk\x1b[2J\x1b]8;;https://evil.example\x07news\x1b]8;;\x07\rFAKE\x9b31m\u202egnp.exe\x7f"
-
-
-def raw_controls(text: str) -> list[str]:
-    """Characters a terminal would act on (every line break but \\n too)."""
-    return [c for c in text if c != "\n" and (unicodedata.category(c) in ("Cc", "Zl", "Zp")
-                                              or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069)]
 
 
 def test_control_characters_are_made_visible():

@@ -15,7 +15,7 @@ from newsmon.connectors.feed_list import FeedSpec
 from newsmon.connectors.feed_poller import FeedPoller, next_poll_at
 from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.http_fetch import blocked_reason, retry_after_seconds
-from tests.feed_server import FeedServer
+from tests.support.feed_server import FeedServer
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>T</title><link>https://t.example.com/</link><description>x</description>

@@ -16,7 +16,7 @@ from newsmon.connectors.feed_list import FeedSpec
 from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.worker_processes import WorkerProcesses
-from tests.feed_server import FeedServer
+from tests.support.feed_server import FeedServer
 
 LIMIT = 1.0  # seconds NEWSMON_FETCH_TIMEOUT allows in these tests
 SLACK = 0.5  # seconds of scheduling on a loaded machine

@@ -16,8 +16,8 @@ from newsmon.connectors import alert_delivery
 from newsmon.connectors.alert_delivery import Dispatcher, log_result, run_delivery
 from newsmon.connectors.kafka import make_admin, make_producer
 from newsmon.connectors.notifier_config import DeliveryConfig, ListConfig, parse_config
-from tests.smtp_server import SMTPServer
 from tests.support.notifiers import ENV, PASSWORD, SECRET, SLACK_TOKEN, Sleeps, email, make_alert, webhook
+from tests.support.smtp_server import SMTPServer
 
 
 class Clock:

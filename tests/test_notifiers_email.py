@@ -1,4 +1,4 @@
-"""The e-mail notifier against a real SMTP server on 127.0.0.1 (``tests/smtp_server.py``):
+"""The e-mail notifier against a real SMTP server on 127.0.0.1 (``tests/support/smtp_server.py``):
 STARTTLS and implicit TLS with a certificate made for the test run, login, digests, and
 which SMTP replies are retried.
 """
@@ -10,8 +10,8 @@ import pytest
 from newsmon.analysis.alert_text import delivery_id
 from newsmon.connectors.notifiers import DeliveryError
 from newsmon.settings import Secret
-from tests.smtp_server import SMTPServer
 from tests.support.notifiers import PASSWORD, Sleeps, email, make_alert
+from tests.support.smtp_server import SMTPServer
 
 
 def test_email_over_starttls_with_login(smtp_starttls, tls_files):

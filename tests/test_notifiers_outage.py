@@ -24,7 +24,7 @@ from newsmon.connectors.notifier_config import DeliveryConfig, ListConfig
 from tests.support.commands import Command, command_env
 from tests.support.notifiers import SECRET, Sleeps, make_alert, webhook
 from tests.support.pipeline import wait_for
-from tests.webhook_server import WebhookServer
+from tests.support.webhook_server import WebhookServer
 
 SECRET_ENV = "NEWSMON_TEST_HOOK_SECRET"
 

@@ -1,4 +1,4 @@
-"""The webhook notifier against a real local receiver (``tests/webhook_server.py``) on
+"""The webhook notifier against a real local receiver (``tests/support/webhook_server.py``) on
 127.0.0.1, over http and https with a certificate made for the test run: signatures,
 Slack bodies, retries with backoff, and failures that retrying cannot fix.
 """
@@ -16,7 +16,7 @@ from newsmon.connectors.notifiers import DeliveryError
 from newsmon.connectors.webhook_signing import sign, verify_signature
 from newsmon.settings import Secret
 from tests.support.notifiers import SECRET, SLACK_TOKEN, Sleeps, make_alert, webhook
-from tests.webhook_server import WebhookServer
+from tests.support.webhook_server import WebhookServer
 
 
 def test_webhook_request_is_signed_and_a_tampered_body_fails(receiver):

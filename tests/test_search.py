@@ -114,7 +114,7 @@ def test_migration_keeps_every_document_and_writers_keep_writing(es, indexed, se
 
 
 def test_search_shows_control_characters_from_feeds_instead_of_obeying_them(es, indexed, seed_analysed):
-    from tests.test_console import HOSTILE, raw_controls
+    from tests.support.hostile import HOSTILE, raw_controls
 
     hostile = article_document(seed_analysed) | {"article_id": "f" * 32, "title": f"Belavia {HOSTILE}",
                                                   "source_name": "Wire\x1b[31m\r"}

@@ -128,7 +128,7 @@ def test_watch_commands(es, aliases, tmp_path):
 
 
 def test_alerts_list_shows_control_characters_from_feeds_instead_of_obeying_them(es, aliases, seed_analysed):
-    from tests.test_console import HOSTILE, raw_controls
+    from tests.support.hostile import HOSTILE, raw_controls
 
     setup_index(es, "news-alerts", aliases["alerts"])
     alert = seed_analysed.alerts[0].to_message() | {"title": HOSTILE, "evidence": ["\x1b[8mhidden\x1b[0m"],

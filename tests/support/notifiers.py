@@ -17,8 +17,8 @@ from newsmon.connectors.email_notifier import EmailNotifier
 from newsmon.connectors.webhook_notifier import WebhookNotifier
 from newsmon.schemas import problems
 from newsmon.settings import Secret
-from tests.smtp_server import SMTPServer
-from tests.webhook_server import WebhookServer
+from tests.support.smtp_server import SMTPServer
+from tests.support.webhook_server import WebhookServer
 
 SECRET = "whsec-test-3b1f9c0e7d"
 PASSWORD = "smtp-pass-91c2aa07"
