@@ -1,0 +1,284 @@
+"""Build the topic-accuracy corpus: real news passages taken from public datasets.
+
+The texts stay outside the repository, under ``$NEWSMON_CACHE/corpora/`` (as root
+``/var/cache/newsmon/corpora/``); the repository keeps only this script, the labels
+keyed by the sha256 of each normalised passage (``bench/topic_labels.jsonl``) and the
+scorer (``bench/topic_accuracy.py``). Definitions the labels follow: ``docs/topics.md``.
+
+Sources, each read from a folder under ``--source DIR`` (a missing folder is skipped
+and said so; the labels name only passages of the sources below):
+
+``ag_news/test.csv``
+    AG's News topic classification set (Zhang, Zhao & LeCun 2015; from the AG corpus
+    gathered by ComeToMyHead, 2004-2005; "provided by the academic community for
+    research purposes"), test split, 7,600 rows ``class,title,description``. A copy:
+    ``git clone https://github.com/madhubandru/Text-Classification-on-News-Articles-using-BERT-Framework``
+    at commit 082f2db7c08a8fa3e19c46df0b4b5b0a5f81d1cd, file ``ag_news_csv/test.csv``.
+``bbc/<category>/NNN.txt``
+    BBC News dataset (Greene & Cunningham, ICML 2006): 2,225 BBC News website
+    articles from 2004-2005 in five folders; copyright BBC, distributed for research
+    (http://mlg.ucd.ie/datasets/bbc.html). A copy:
+    ``git clone https://github.com/DokahlSoZoor/DieNeueKrone`` at commit
+    4abe2d2ac2eb677e40bc2d770b7484b9745d4094, folder ``data/bbc``.
+``isot_titles/True.csv``
+    The headlines of the ISOT Fake News Dataset's real-news half (Ahmed, Traore & Saad,
+    University of Victoria, 2017-2018; Reuters stories of 2016-2017, politics and world
+    news; free for research), 21,417 rows ``text,label`` where ``text`` is the Reuters
+    headline. A copy: ``git clone https://github.com/Ramundoness/cs224u-final-project`` at
+    commit 18b74792fc744440465de9a5e2bebbaa7200d3e0 (the file was removed later), file
+    ``True.csv``. The original ISOT ``True.csv`` (``title,text,subject,date``) works too:
+    its ``title`` column is read.
+``reuters21578/reut2-0NN.sgm``
+    Reuters-21578 Distribution 1.0 (Reuters 1987 newswire; Lewis; free for research),
+    22 SGML files. A copy: ``git clone https://github.com/loki86/ksr_zadanie1V2`` at
+    commit d16457fd9d6d2b623fffc163746092b89a6e2fef (its ``reut2-003.sgm`` is cut
+    short: take ``reut2-003-full.sgm`` there and name it ``reut2-003.sgm``).
+
+Passages: an AG row is one passage (title. description); BBC and Reuters bodies are
+split into sentences. Selection is seeded: every passage matching a topic's keyword
+pre-filter (words that enrich positives; they decide nothing about the label) up to a
+cap per source and topic, plus a random sample of the rest as negatives. Run from the
+repository root::
+
+    python -m bench.topic_corpus --source DIR [--seed 12] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import html
+import json
+import os
+import random
+import re
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsmon.settings import _default_cache
+
+CORPUS_FILE = "topic_corpus.jsonl"
+SEED = 12
+MIN_CHARS, MAX_CHARS = 40, 600
+# Per source: at most this many pre-filter matches per topic, and this many others.
+CAPS = {
+    "ag_news": {"prisoner_release": 170, "sanctions_relief": 60, "diplomatic_move": 230, "other": 240},
+    "bbc": {"prisoner_release": 120, "sanctions_relief": 60, "diplomatic_move": 170, "other": 240},
+    "isot_titles": {"prisoner_release": 60, "sanctions_relief": 40, "diplomatic_move": 110, "other": 150},
+    "reuters21578": {"prisoner_release": 40, "sanctions_relief": 80, "diplomatic_move": 60, "other": 120},
+}
+# Pre-filter only: a passage matching one is over-sampled, nothing more.
+PREFILTER = {
+    "prisoner_release": re.compile(
+        r"\b(free[ds]?|freeing|releas\w*|pardon\w*|amnest\w*|swap\w*|exchang\w* .{0,30}prisoner\w*"
+        r"|hand(ed|s)? over|hostage\w*|captive\w*|detainee\w*|prisoners?)\b", re.IGNORECASE),
+    "sanctions_relief": re.compile(
+        r"\b(sanction\w*|embargo\w*|restrictive measures|blacklist\w*)\b", re.IGNORECASE),
+    "diplomatic_move": re.compile(
+        r"\b(visit\w*|summit\w*|talks|met|meet\w*|envoy\w*|embass\w*|ambassador\w*|diplomat\w*"
+        r"|treaty|accord|phone|telephone|relations|recogni[sz]\w*|mediat\w*|foreign minister"
+        r"|secretary of state)\b", re.IGNORECASE),
+}
+# Within a topic's matches these come first (relief is rare next to new sanctions).
+FIRST = {"sanctions_relief": re.compile(r"\b(lift\w*|eas\w*|suspend\w*|waiv\w*|relax\w*|scrap\w*|remov\w*"
+                                        r"|end(s|ed|ing)?|drop\w*|unfr[eo]\w*)\b", re.IGNORECASE)}
+# A second pass adds every passage a narrower pattern finds, so rare positives are not
+# left out by the caps above; it runs after the seeded sample and does not disturb it.
+STRONG = {"prisoner_release": (
+    re.compile(r"\b(freed|frees|free[sd]?|releas(e[sd]?|ing)|pardon(s|ed)?|amnest\w*|swap\w*|exchang\w*"
+               r"|hand(ed|s)? over)\b", re.IGNORECASE),
+    re.compile(r"\b(prisoner|hostage|detainee|captive|soldier|journalist|dissident|activist|inmate|pow"
+               r"|kidnap\w*|abduct\w*|jail\w*|prison\w*|custody)", re.IGNORECASE))}
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Gen|Col|Lt|Sgt|Gov|Sen|Rep|Prof|Jan|Feb|Mar|Apr|Jun|Jul|Aug"
+                           r"|Sep|Sept|Oct|Nov|Dec|U\.S|U\.N|U\.K|No|Co|Inc|Corp|Ltd|vs)\.$")
+
+
+class CorpusError(Exception):
+    """The sources cannot be read as documented."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str
+    source: str  # dataset/document, e.g. "bbc/politics/001.txt#3"
+    date: str | None = None
+
+
+def corpus_path(cache: Path | None = None) -> Path:
+    """Where the corpus is kept: ``$NEWSMON_CACHE/corpora/topic_corpus.jsonl``."""
+    root = cache or Path(os.environ.get("NEWSMON_CACHE") or _default_cache())
+    return root / "corpora" / CORPUS_FILE
+
+
+def normalise(text: str) -> str:
+    """The form that is hashed and labelled: NFKC, entities decoded, one space between words."""
+    text = unicodedata.normalize("NFKC", html.unescape(text))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def split_sentences(body: str) -> list[str]:
+    """Sentences of a plain-text body (a regex splitter: cheap, and good enough for wire prose)."""
+    sentences: list[str] = []
+    for paragraph in re.split(r"\n\s*\n|\n {3,}", body):
+        paragraph = re.sub(r"\s+", " ", paragraph).strip()
+        if not paragraph:
+            continue
+        pieces = SENTENCE_END.split(paragraph)
+        merged: list[str] = []
+        for piece in pieces:
+            if merged and ABBREVIATIONS.search(merged[-1]):
+                merged[-1] = f"{merged[-1]} {piece}"
+            else:
+                merged.append(piece)
+        sentences.extend(merged)
+    return sentences
+
+
+def _ag_news(folder: Path) -> Iterator[Passage]:
+    path = folder / "test.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if len(row) != 3:
+                msg = f"{path}:{number}: expected 3 columns (class, title, description), got {len(row)}"
+                raise CorpusError(msg)
+            # The AG files write "\" for a line break and "#36;" for an HTML entity's "&#36;".
+            title, description = (re.sub(r"(?<!&)#(\d+);", r"&#\1;", part.replace("\\", " "))
+                                  for part in row[1:])
+            title = re.sub(r"\s*\([A-Za-z .]+\)$", "", title.strip())  # "(Reuters)", "(AP)"
+            yield Passage(text=f"{title.rstrip('.')}. {description.strip()}",
+                          source=f"ag_news/test.csv#{number}")
+
+
+def _bbc(folder: Path) -> Iterator[Passage]:
+    for path in sorted(folder.glob("*/*.txt")):
+        lines = path.read_text(encoding="latin-1").split("\n", 1)
+        name = f"bbc/{path.parent.name}/{path.name}"
+        yield Passage(text=lines[0], source=f"{name}#0")  # the headline
+        for index, sentence in enumerate(split_sentences(lines[1] if len(lines) > 1 else ""), start=1):
+            yield Passage(text=sentence, source=f"{name}#{index}")
+
+
+def _isot_titles(folder: Path) -> Iterator[Passage]:
+    path = folder / "True.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        column = "title" if "title" in (reader.fieldnames or ()) else "text"
+        for number, row in enumerate(reader, start=2):
+            yield Passage(text=row[column], source=f"isot_titles/True.csv#{number}", date=row.get("date"))
+
+
+REUTERS_DOC = re.compile(r"<REUTERS[^>]*NEWID=\"(\d+)\">(.*?)</REUTERS>", re.DOTALL)
+
+
+def _reuters(folder: Path) -> Iterator[Passage]:
+    files = sorted(folder.glob("reut2-*.sgm"))
+    if not files:
+        msg = f"{folder}: no reut2-*.sgm files"
+        raise CorpusError(msg)
+    for path in files:
+        raw = path.read_bytes().decode("latin-1")
+        for match in REUTERS_DOC.finditer(raw):
+            newid, doc = match.groups()
+            date = re.search(r"<DATE>\s*(\d+-[A-Z]+-\d{4})", doc)
+            body = re.search(r"<BODY>(.*?)</BODY>", doc, re.DOTALL)
+            if body is None:
+                continue
+            text = re.sub(r"\s*Reuter\s*&#3;\s*$", "", body.group(1))
+            for index, sentence in enumerate(split_sentences(text.replace("\n    ", "\n\n"))):
+                yield Passage(text=sentence, source=f"reuters21578/{newid}#{index}",
+                              date=date.group(1) if date else None)
+
+
+READERS = {"ag_news": _ag_news, "bbc": _bbc, "reuters21578": _reuters, "isot_titles": _isot_titles}
+
+
+def usable(text: str) -> bool:
+    letters = sum(ch.isalpha() for ch in text)
+    upper = sum(ch.isupper() for ch in text)
+    # Drop tables, bylines and all-capitals wire headers; keep prose.
+    return (MIN_CHARS <= len(text) <= MAX_CHARS and letters >= 0.6 * len(text)
+            and upper <= 0.5 * letters and len(text.split()) >= 7)
+
+
+def select(passages: list[Passage], *, source: str, rng: random.Random) -> list[Passage]:
+    """The pre-filter matches (capped per topic) and a random sample of the rest."""
+    caps = CAPS[source]
+    chosen: dict[str, Passage] = {}
+    rest: list[Passage] = []
+    for topic, pattern in PREFILTER.items():
+        matches = [p for p in passages if pattern.search(p.text)]
+        rng.shuffle(matches)
+        if topic in FIRST:
+            matches.sort(key=lambda p, first=FIRST[topic]: first.search(p.text) is None)
+        for passage in matches[:caps[topic]]:
+            chosen.setdefault(passage.text, passage)
+    rest = [p for p in passages if p.text not in chosen]
+    for passage in rng.sample(rest, min(caps["other"], len(rest))):
+        chosen[passage.text] = passage
+    for verb, noun in STRONG.values():
+        for passage in passages:
+            if verb.search(passage.text) and noun.search(passage.text):
+                chosen.setdefault(passage.text, passage)
+    return list(chosen.values())
+
+
+def build(source_dir: Path, *, seed: int = SEED) -> tuple[list[dict[str, str | None]], Counter[str]]:
+    rng = random.Random(seed)
+    rows: dict[str, dict[str, str | None]] = {}
+    counts: Counter[str] = Counter()
+    for name, reader in READERS.items():
+        folder = source_dir / name
+        if not folder.is_dir():
+            print(f"skipped {name}: no folder {folder} (see the module docstring)", file=sys.stderr)
+            continue
+        passages, seen = [], set()
+        for passage in reader(folder):
+            text = normalise(passage.text)
+            if usable(text) and text not in seen:
+                seen.add(text)
+                passages.append(Passage(text=text, source=passage.source, date=passage.date))
+        counts[f"{name} passages"] = len(passages)
+        for passage in select(passages, source=name, rng=rng):
+            key = text_hash(passage.text)
+            if key not in rows:
+                rows[key] = {"hash": key, "text": passage.text, "source": passage.source,
+                             "date": passage.date}
+                counts[f"{name} selected"] += 1
+    return sorted(rows.values(), key=lambda row: str(row["hash"])), counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", type=Path, required=True, help="folder holding the dataset folders")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"default: $NEWSMON_CACHE/corpora/{CORPUS_FILE}")
+    args = parser.parse_args(argv)
+    if not args.source.is_dir():
+        parser.error(f"--source {args.source} is not a folder")
+    rows, counts = build(args.source, seed=args.seed)
+    out = args.out or corpus_path()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(out)
+    for key, value in sorted(counts.items()):
+        print(f"{key:28} {value:7,}")
+    print(f"wrote {len(rows):,} passages to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
