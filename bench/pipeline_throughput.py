@@ -21,6 +21,8 @@ import threading
 import time
 import uuid
 
+from elasticsearch import ApiError
+
 from newsmon.analysis.analyse import UNUSED_COMPONENTS
 from newsmon.analysis.nlp import load_model
 from newsmon.analysis.text import article_text
@@ -34,7 +36,12 @@ from tests.support.stories import messages
 def indexed_count(es, alias: str) -> int:
     if not es.indices.exists_alias(name=alias):
         return 0
-    return es.count(index=alias)["count"]
+    try:
+        return es.count(index=alias)["count"]
+    except ApiError as exc:
+        if exc.meta.status == 503:  # the index was just created: its shard is not searchable yet
+            return 0
+        raise
 
 
 def produce_and_wait(settings, es, batch: list[dict], already: int, timeout: float = 900) -> float:
