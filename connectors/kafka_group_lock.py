@@ -67,7 +67,12 @@ class GroupLock:
             time.sleep(1)
 
     def acquire(self, wait_seconds: float = WAIT_SECONDS) -> None:
-        """Become the group's one member, or raise :class:`GroupLockedError` after ``wait_seconds``."""
+        """Become the group's one member, or raise :class:`GroupLockedError` after ``wait_seconds``.
+
+        A join that does not take while nobody else is a member (a broker that has just
+        restarted can leave a new member waiting on a dead one) is tried again with a new
+        consumer, for up to a minute more; then Kafka is reported unavailable.
+        """
         deadline = time.monotonic() + wait_seconds
         while True:
             others = self._members()
@@ -79,7 +84,14 @@ class GroupLock:
                     return
                 self._leave()  # joined at the same moment as another: both step back, then retry
                 others = [member for member in members if member != self._name]
-            if time.monotonic() > deadline:
+            if not others:
+                if time.monotonic() > deadline + COORDINATOR_WAIT_SECONDS:
+                    msg = (f"Kafka did not let this pipeline join consumer group {self.group!r}, "
+                           "although no other member is in it; is the broker still recovering?")
+                    raise ServiceUnavailableError(msg)
+                log.info("group lock %s: the join did not take and nobody else holds it; trying again",
+                         self.group)
+            elif time.monotonic() > deadline:
                 group = self.group.removesuffix(".lock")
                 msg = (f"another pipeline runs in consumer group {group!r} ({', '.join(others)}); "
                        "stop it first, or give this one its own --consumer_group")
