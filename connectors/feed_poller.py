@@ -31,6 +31,7 @@ from newsmon.connectors.full_text import page_text
 from newsmon.connectors.http_fetch import Fetcher, FetchError, FetchLimits
 from newsmon.connectors.kafka import make_producer
 from newsmon.errors import ServiceUnavailableError
+from newsmon.lifeline import exit_with_parent
 from newsmon.schemas import problems
 from newsmon.settings import Settings
 
@@ -42,10 +43,12 @@ PROGRESS_EVERY = 10.0  # seconds
 PARSER_MEMORY = 2 * 1024**3  # bytes of address space a parser process may use
 
 
-def limit_parser_memory() -> None:
-    """Run in each parser process: a hostile feed that makes the parser grow gets a
+def start_parser() -> None:
+    """Run in each parser process as it starts: it ends with the poller (which may be killed
+    with no chance to stop it), and a hostile feed that makes the parser grow gets a
     MemoryError there instead of exhausting the machine.
     """
+    exit_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (PARSER_MEMORY, PARSER_MEMORY))
 
 
@@ -160,7 +163,7 @@ class FeedPoller:
             if self._parsers is None:
                 self._parsers = ProcessPoolExecutor(self.settings.feed_parse_processes,
                                                     mp_context=multiprocessing.get_context("spawn"),
-                                                    initializer=limit_parser_memory)
+                                                    initializer=start_parser)
             parsers = self._parsers
         try:
             return parsers.submit(parse_feed, body, **arguments).result()
