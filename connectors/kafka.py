@@ -6,13 +6,19 @@ code talks to the local single-node broker and to a secured production cluster.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from newsmon import backoff
 from newsmon.errors import ServiceUnavailableError
 from newsmon.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -59,6 +65,16 @@ def make_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaCo
 
 def make_admin(settings: Settings) -> KafkaAdminClient:
     return _connect(KafkaAdminClient, settings, client_config(settings) | {"request_timeout_ms": 15_000})
+
+
+def when_reachable(make: Callable[[], T], *, what: str) -> T:
+    """``make()`` (a client), retried with backoff capped at 30 s for as long as Kafka is
+    unreachable: it blocks. For pipeline steps, whose workers may set up a client while the
+    broker restarts: failing there fails the bundle, and a streaming runner such as Prism
+    ends the whole job on a failed bundle.
+    """
+    return backoff.patiently(make, what=f"Kafka: {what}", base=0.5, cap=30.0, log=log,
+                             retry_if=lambda error: isinstance(error, ServiceUnavailableError))
 
 
 def pipeline_topics(settings: Settings) -> tuple[str, ...]:

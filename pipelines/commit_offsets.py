@@ -25,7 +25,7 @@ from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateS
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from newsmon.connectors.kafka import make_consumer
+from newsmon.connectors.kafka import make_consumer, when_reachable
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ class _Commit(beam.DoFn):
         self._skipped = Metrics.counter("CommitOffsets", "deleted_before_read")
 
     def setup(self) -> None:
-        self._consumer = make_consumer(self._settings, group_id=self._group)
+        self._consumer = when_reachable(lambda: make_consumer(self._settings, group_id=self._group),
+                                        what="the offsets committer")
 
     def teardown(self) -> None:
         self._consumer.close(autocommit=False)

@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from newsmon.analysis.messages import AnalysedArticle, DeadLetter
-from newsmon.connectors.kafka import make_producer
+from newsmon.connectors.kafka import make_producer, when_reachable
 from newsmon.schemas import validate
 from newsmon.settings import Settings
 
@@ -39,7 +39,8 @@ class _Send(beam.DoFn):
         self._written = Metrics.counter("WriteDeadLetters", "written")
 
     def setup(self) -> None:
-        self._producer = make_producer(self._settings)
+        self._producer = when_reachable(lambda: make_producer(self._settings),
+                                        what="the dead-letter producer")
 
     def teardown(self) -> None:
         self._producer.close(timeout=10)

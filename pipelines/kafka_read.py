@@ -27,7 +27,7 @@ from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from newsmon.analysis.messages import KafkaRecord
-from newsmon.connectors.kafka import make_consumer
+from newsmon.connectors.kafka import make_consumer, when_reachable
 from newsmon.errors import ConfigError
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings
@@ -175,7 +175,8 @@ class _ReadPartition(beam.DoFn):
         self._records = Metrics.counter("ReadKafka", "records")
 
     def setup(self) -> None:
-        self._consumer = make_consumer(self._settings, enable_auto_commit=False)
+        self._consumer = when_reachable(lambda: make_consumer(self._settings, enable_auto_commit=False),
+                                        what="the partition reader")
 
     def teardown(self) -> None:
         self._consumer.close()

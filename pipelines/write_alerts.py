@@ -21,7 +21,7 @@ from elasticsearch import ConflictError
 
 from newsmon.analysis.messages import AnalysedArticle
 from newsmon.connectors.elasticsearch import make_client, patiently, setup_index
-from newsmon.connectors.kafka import make_producer
+from newsmon.connectors.kafka import make_producer, when_reachable
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
 from newsmon.schemas import SchemaViolationError, validate
 from newsmon.settings import Settings
@@ -39,7 +39,7 @@ class _Write(beam.DoFn):
 
     def setup(self) -> None:
         self._client = make_client(self._settings)
-        self._producer = make_producer(self._settings)
+        self._producer = when_reachable(lambda: make_producer(self._settings), what="the alerts producer")
         self._index_ready = False
 
     def teardown(self) -> None:
