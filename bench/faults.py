@@ -29,7 +29,7 @@ run as subprocesses in process groups of their own.
 Exits 1 when a story or an alert is lost or doubled, a dead letter is missing or
 unexpected, or a process was left behind.
 
-    python -m bench.faults [--minutes 10] [--kills 20] [--seed 1] [--rate 20]
+    python -m bench.faults [--minutes 10] [--kills 20] [--seed 1] [--rate 20] [--targets kafka,...]
 """
 
 from __future__ import annotations
@@ -42,10 +42,8 @@ import random
 import signal
 import statistics
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -60,7 +58,15 @@ from bench.local_services import (
     short_command,
     survivors,
 )
-from bench.wire_feeds import WATCHED, Item, WireFeeds, watchlist_yaml
+from bench.wire_feeds import (
+    WATCHED,
+    IndexWatcher,
+    Publisher,
+    WireFeeds,
+    summary,
+    wait_all_indexed,
+    watchlist_yaml,
+)
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.kafka import make_consumer, make_producer
 from newsmon.pipelines.article_pipeline import DEFAULT_CONSUMER_GROUP
@@ -81,100 +87,6 @@ class Outcome:
     restarts_needed: Counter = field(default_factory=Counter)  # deaths nobody caused
     findings: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
-
-
-class IndexWatcher:
-    """Notes when a search first finds each published story (by ``_id``), every 2 s."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self._es = make_client(stack.settings, request_timeout=10, max_retries=0)
-        self._alias = stack.settings.es_index_articles
-        self.published: dict[str, float] = {}
-        self.found: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def watch(self, items: list[Item]) -> None:
-        with self._lock:
-            for item in items:
-                self.published.setdefault(item.article_id, item.added_at)
-
-    def _run(self) -> None:
-        while not self._stop.wait(2.0):
-            with self._lock:
-                pending = [i for i in self.published if i not in self.found]
-            for start in range(0, len(pending), 500):
-                try:
-                    docs = self._es.mget(index=self._alias, ids=pending[start:start + 500],
-                                         source=False)["docs"]
-                except Exception:  # noqa: BLE001 - the node is down or the index not made yet
-                    break
-                now = time.monotonic()
-                with self._lock:
-                    for doc in docs:
-                        if doc.get("found"):
-                            self.found.setdefault(doc["_id"], now)
-
-    def latencies(self, items: list[Item]) -> list[float]:
-        with self._lock:
-            return sorted(self.found[i.article_id] - i.added_at for i in items if i.article_id in self.found)
-
-    def missing(self, items: list[Item]) -> list[Item]:
-        with self._lock:
-            return [item for item in items if item.article_id not in self.found]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        self._es.close()
-
-
-class Publisher:
-    """Publishes one story every ``60 / rate`` seconds while running."""
-
-    def __init__(self, feeds: WireFeeds, watcher: IndexWatcher, rate: float) -> None:
-        self._feeds, self._watcher, self._every = feeds, watcher, 60.0 / rate
-        self.items: list[Item] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> Publisher:
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        next_at = time.monotonic()
-        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
-            items = self._feeds.publish(1)
-            self._watcher.watch(items)
-            self.items.extend(items)
-            next_at += self._every
-
-    def stop(self) -> list[Item]:
-        self._stop.set()
-        self._thread.join()
-        return self.items
-
-
-def summary(latencies: list[float]) -> str:
-    if not latencies:
-        return "none indexed"
-    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-    return f"p50 {statistics.median(latencies):.1f}s, p95 {p95:.1f}s, max {latencies[-1]:.1f}s"
-
-
-def wait_all_indexed(watcher: IndexWatcher, items: list[Item], timeout: float,
-                     tick: Callable[[], None]) -> float | None:
-    """Seconds until every one of ``items`` was found, or None after ``timeout``; ``tick`` every second."""
-    started = time.monotonic()
-    while watcher.missing(items):
-        if time.monotonic() - started > timeout:
-            return None
-        tick()
-        time.sleep(1)
-    return time.monotonic() - started
 
 
 class Harness:
@@ -305,7 +217,7 @@ class Harness:
         stack.newsmon("feeds", "import-opml", str(stack.home / "feeds.yaml"))
         stack.newsmon("watch", "import", str(stack.home / "watch.yaml"))
         log(f"{args.feeds} feeds served, watch list: {', '.join(WATCHED)}")
-        watcher = IndexWatcher(stack)
+        watcher = IndexWatcher(stack.settings)
         try:
             for name in ("pipeline", "poller"):
                 self.start(name)
@@ -335,6 +247,12 @@ class Harness:
                 code = proc.stop(timeout=60)
                 self.reap_leftovers(name, proc.pid, below)
                 log(f"{name} stopped (exit code {code})")
+            services = {self.stack.service_pid(name) for name in ("kafka", "elasticsearch")}
+            for pid in survivors([pid for pid in stack.strays() if pid not in services], 5):
+                line = (f"still running after the poller and the pipeline stopped: pid {pid} "
+                        f"{short_command(pid)}")
+                self.outcome.leftovers.append(line)
+                log("LEFT BEHIND: " + line)
             return self.report(feeds, watcher, baseline, faulted, quiet)
         finally:
             watcher.close()
@@ -343,7 +261,7 @@ class Harness:
     def phase(self, feeds: WireFeeds, watcher: IndexWatcher, seconds: float, kills: int) -> dict:
         events: list[tuple[float, str, str]] = []
         if kills:
-            targets = [TARGETS[n % len(TARGETS)] for n in range(kills)]
+            targets = [self.args.targets[n % len(self.args.targets)] for n in range(kills)]
             self.rng.shuffle(targets)
             events += [(self.rng.uniform(0.03, 0.97) * seconds, "kill", target) for target in targets]
             events += [(self.rng.uniform(0.1, 0.9) * seconds, "inject", kind)
@@ -492,8 +410,10 @@ class Harness:
             print(f"FINDING: {finding}")
         failed = (lost or urls or doubled or alerts_lost or missing_letters or unexpected_letters
                   or self.outcome.leftovers or large_indexed is False)
-        print("RESULT: " + ("FAILED" if failed else
-                            "passed: nothing lost, nothing doubled, nothing left behind"))
+        findings = len(self.outcome.findings)
+        verdict = "FAILED" if failed else "passed: nothing lost, nothing doubled, nothing left behind"
+        print(f"RESULT: {verdict}"
+              + (f"; {findings} finding(s) above" if findings else ""))
         return 1 if failed else 0
 
     def dead_letters(self) -> list[dict]:
@@ -543,8 +463,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="stories published per minute")
     parser.add_argument("--feeds", type=int, default=4)
     parser.add_argument("--baseline-minutes", type=float, default=2)
+    parser.add_argument("--targets", type=lambda text: text.split(","), default=list(TARGETS),
+                        help="what to kill, comma-separated (default: poller,pipeline,kafka,elasticsearch)")
     parser.add_argument("--keep", action="store_true", help="keep the services' home (logs) afterwards")
     args = parser.parse_args()
+    if set(args.targets) - set(TARGETS) or not args.targets:
+        parser.error(f"--targets takes some of {','.join(TARGETS)}")
     with LocalStack(seed=args.seed, keep=args.keep, progress=log) as stack:
         code = Harness(args, stack).run()
     sys.exit(code)

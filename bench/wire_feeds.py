@@ -7,15 +7,18 @@ publishers' feeds do. ETag/If-None-Match is answered, so an unchanged feed costs
 
 What was *served* is exact: an item counts once a 200 response carried it. Each item's
 ``article_id`` comes from the poller's own parser (``parse_feed``), so the benchmark asks
-the index for exactly the ids the poller sends.
+the index for exactly the ids the poller sends. :class:`Publisher` publishes at a steady
+rate; :class:`IndexWatcher` notes when a search first finds each published story.
 """
 
 from __future__ import annotations
 
 import random
+import statistics
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -24,8 +27,10 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.feed_list import FeedSpec
 from newsmon.connectors.feed_parse import parse_feed
+from newsmon.settings import Settings
 from tests.support.stories import PEOPLE, news_text
 
 CONTENT_TYPE = "application/rss+xml; charset=utf-8"
@@ -177,3 +182,97 @@ class WireFeeds:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class IndexWatcher:
+    """Notes when a search first finds each published story (by ``_id``), every 2 s."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._es = make_client(settings, request_timeout=10, max_retries=0)
+        self._alias = settings.es_index_articles
+        self.published: dict[str, float] = {}
+        self.found: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def watch(self, items: list[Item]) -> None:
+        with self._lock:
+            for item in items:
+                self.published.setdefault(item.article_id, item.added_at)
+
+    def _run(self) -> None:
+        while not self._stop.wait(2.0):
+            with self._lock:
+                pending = [i for i in self.published if i not in self.found]
+            for start in range(0, len(pending), 500):
+                try:
+                    docs = self._es.mget(index=self._alias, ids=pending[start:start + 500],
+                                         source=False)["docs"]
+                except Exception:  # noqa: BLE001 - the node is down or the index not made yet
+                    break
+                now = time.monotonic()
+                with self._lock:
+                    for doc in docs:
+                        if doc.get("found"):
+                            self.found.setdefault(doc["_id"], now)
+
+    def latencies(self, items: list[Item]) -> list[float]:
+        with self._lock:
+            return sorted(self.found[i.article_id] - i.added_at for i in items if i.article_id in self.found)
+
+    def missing(self, items: list[Item]) -> list[Item]:
+        with self._lock:
+            return [item for item in items if item.article_id not in self.found]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._es.close()
+
+
+class Publisher:
+    """Publishes one story every ``60 / rate`` seconds while running."""
+
+    def __init__(self, feeds: WireFeeds, watcher: IndexWatcher, rate: float) -> None:
+        self._feeds, self._watcher, self._every = feeds, watcher, 60.0 / rate
+        self.items: list[Item] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Publisher:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            items = self._feeds.publish(1)
+            self._watcher.watch(items)
+            self.items.extend(items)
+            next_at += self._every
+
+    def stop(self) -> list[Item]:
+        self._stop.set()
+        self._thread.join()
+        return self.items
+
+
+def summary(latencies: list[float]) -> str:
+    if not latencies:
+        return "none indexed"
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+    return f"p50 {statistics.median(latencies):.1f}s, p95 {p95:.1f}s, max {latencies[-1]:.1f}s"
+
+
+def wait_all_indexed(watcher: IndexWatcher, items: list[Item], timeout: float,
+                     tick: Callable[[], None]) -> float | None:
+    """Seconds until every one of ``items`` was found, or None after ``timeout``; ``tick`` every second."""
+    started = time.monotonic()
+    while watcher.missing(items):
+        if time.monotonic() - started > timeout:
+            return None
+        tick()
+        time.sleep(1)
+    return time.monotonic() - started
