@@ -67,14 +67,23 @@ def make_admin(settings: Settings) -> KafkaAdminClient:
     return _connect(KafkaAdminClient, settings, client_config(settings) | {"request_timeout_ms": 15_000})
 
 
-def when_reachable(make: Callable[[], T], *, what: str) -> T:
-    """``make()`` (a client), retried with backoff capped at 30 s for as long as Kafka is
-    unreachable: it blocks. For pipeline steps, whose workers may set up a client while the
-    broker restarts: failing there fails the bundle, and a streaming runner such as Prism
-    ends the whole job on a failed bundle.
+def worth_waiting(error: BaseException) -> bool:
+    """Whether waiting can fix ``error``: Kafka unreachable, restarting, or not answering in
+    time (not a client that was closed under the caller: its worker is shutting down).
     """
-    return backoff.patiently(make, what=f"Kafka: {what}", base=0.5, cap=30.0, log=log,
-                             retry_if=lambda error: isinstance(error, ServiceUnavailableError))
+    if isinstance(error, ServiceUnavailableError):
+        return True
+    return isinstance(error, KafkaError) and error.retriable and "Event loop stopped" not in str(error)
+
+
+def when_reachable(call: Callable[[], T], *, what: str) -> T:
+    """``call()`` (making a client, or a request), retried with backoff capped at 30 s for as
+    long as :func:`worth_waiting` says so: it blocks. For pipeline steps, which meet broker
+    restarts: an error fails the bundle, and a streaming runner such as Prism ends the
+    whole job on a failed bundle.
+    """
+    return backoff.patiently(call, what=f"Kafka: {what}", base=0.5, cap=30.0, log=log,
+                             retry_if=worth_waiting)
 
 
 def pipeline_topics(settings: Settings) -> tuple[str, ...]:

@@ -70,21 +70,24 @@ class _Commit(beam.DoFn):
         tp = TopicPartition(topic, int(partition))
         next_offset = next_state.read()
         if next_offset is None:
-            next_offset = committed_offset(self._consumer, tp)
+            next_offset = when_reachable(lambda: committed_offset(self._consumer, tp),
+                                         what=f"reading the committed offset of {key}")
         if offset < next_offset:
             return  # finished again (a replay); already committed
         moved, rest = advance(next_offset, set(finished_state.read()) | {offset})
         if moved == next_offset and len(rest) >= GAP_CHECK_AFTER:
             # Still stuck: records the topic's retention deleted before they were read never
             # finish. Move over what the topic no longer holds.
-            earliest = self._consumer.beginning_offsets([tp])[tp]
+            earliest = when_reachable(lambda: self._consumer.beginning_offsets([tp])[tp],
+                                      what=f"reading the earliest offset of {key}")
             if earliest > next_offset:
                 log.warning("%s: offsets %d-%d were deleted by retention before they were read",
                             key, next_offset, earliest - 1)
                 self._skipped.inc(earliest - next_offset)
                 moved, rest = advance(earliest, rest | {offset})
         if moved != next_offset:
-            self._consumer.commit({tp: OffsetAndMetadata(moved, "", -1)})
+            when_reachable(lambda: self._consumer.commit({tp: OffsetAndMetadata(moved, "", -1)}),
+                           what=f"committing {key}@{moved}")
             log.debug("committed %s@%d for group %s", key, moved, self._group)
         finished_state.clear()
         for pending in rest:

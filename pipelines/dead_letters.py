@@ -54,8 +54,9 @@ class _Send(beam.DoFn):
         log.warning("dead letter from %s[%d]@%d (%s): %s", letter.record.topic, letter.record.partition,
                     letter.record.offset, letter.stage, letter.reason[:300])
         value = json.dumps(message, ensure_ascii=False).encode("utf-8")
-        self._pending.append(self._producer.send(self._settings.topic_deadletter, key=letter.record.key,
-                                                 value=value))
+        self._pending.append(when_reachable(
+            lambda: self._producer.send(self._settings.topic_deadletter, key=letter.record.key, value=value),
+            what="sending a dead letter"))
         # Only committed with the bundle, which finish_bundle fails unless Kafka acknowledged.
         yield letter.record.topic, letter.record.partition, letter.record.offset
 

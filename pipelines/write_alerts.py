@@ -74,7 +74,10 @@ class _Write(beam.DoFn):
                 continue
             self._new.inc()
             value = json.dumps(to_send, ensure_ascii=False).encode("utf-8")
-            future = self._producer.send(self._settings.topic_alerts, key=alert_id.encode(), value=value)
+            future = when_reachable(
+                lambda alert_id=alert_id, value=value: self._producer.send(
+                    self._settings.topic_alerts, key=alert_id.encode(), value=value),
+                what=f"sending alert {alert_id}")
             self._sending.append((alert_id, future))
             self._in_flight.add(alert_id)
         yield item  # committed with the bundle only if finish_bundle succeeds
