@@ -55,6 +55,8 @@ class _Commit(beam.DoFn):
         self._settings = settings
         self._group = group
         self._skipped = Metrics.counter("CommitOffsets", "deleted_before_read")
+        self._finished = Metrics.counter("CommitOffsets", "finished")
+        self._commits = Metrics.counter("CommitOffsets", "commits")
 
     def setup(self) -> None:
         self._consumer = when_reachable(lambda: make_consumer(self._settings, group_id=self._group),
@@ -66,6 +68,7 @@ class _Commit(beam.DoFn):
     def process(self, element: tuple[str, int],
                 next_state=beam.DoFn.StateParam(NEXT), finished_state=beam.DoFn.StateParam(FINISHED)):
         key, offset = element
+        self._finished.inc()
         topic, _, partition = key.rpartition(":")
         tp = TopicPartition(topic, int(partition))
         next_offset = next_state.read()
@@ -88,6 +91,7 @@ class _Commit(beam.DoFn):
         if moved != next_offset:
             when_reachable(lambda: self._consumer.commit({tp: OffsetAndMetadata(moved, "", -1)}),
                            what=f"committing {key}@{moved}")
+            self._commits.inc()
             log.debug("committed %s@%d for group %s", key, moved, self._group)
         finished_state.clear()
         for pending in rest:
