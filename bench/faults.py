@@ -240,6 +240,13 @@ class Harness:
 
             log("quiet: waiting until every served story is indexed and the pipeline has no lag")
             quiet = self.wait_quiet(feeds, watcher)
+            if quiet.startswith("NOT"):
+                finding = (f"{quiet}: the pipeline's committed offsets stopped short of what it finished "
+                           "(a restart would read those records again); its last progress line: "
+                           + next((line for line in reversed(self.procs["pipeline"].tail(40).splitlines())
+                                   if "pipeline:" in line), "none"))
+                self.outcome.findings.append(finding)
+                log("FINDING: " + finding)
             for name in ("poller", "pipeline"):
                 proc = self.procs[name]
                 self.expected_exit.add(proc.pid)
