@@ -243,8 +243,10 @@ class FeedPoller:
             while running or not (once or stop.is_set()):
                 if not once and not stop.is_set():
                     now = datetime.now(UTC)
-                    # Not while a poll of the feed runs, nor while Kafka has yet to answer for
-                    # the last one: its outcome decides the validators the next poll sends.
+                    # A feed is not polled again while its last poll's articles wait for Kafka:
+                    # the new poll would skip them as in flight yet store the feed's new
+                    # ETag/Last-Modified, and should they fail (or the poller die) the next
+                    # poll would be a 304 and they would never be sent.
                     busy = set(running.values()) | {s.outcome.status.spec.url for s in self._sending}
                     for status in self._enabled():
                         due = status.next_poll_at is None or status.next_poll_at <= now

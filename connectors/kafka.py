@@ -6,13 +6,19 @@ code talks to the local single-node broker and to a secured production cluster.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from newsmon import backoff
 from newsmon.errors import ServiceUnavailableError
 from newsmon.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -59,6 +65,25 @@ def make_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaCo
 
 def make_admin(settings: Settings) -> KafkaAdminClient:
     return _connect(KafkaAdminClient, settings, client_config(settings) | {"request_timeout_ms": 15_000})
+
+
+def worth_waiting(error: BaseException) -> bool:
+    """Whether waiting can fix ``error``: Kafka unreachable, restarting, or not answering in
+    time (not a client that was closed under the caller: its worker is shutting down).
+    """
+    if isinstance(error, ServiceUnavailableError):
+        return True
+    return isinstance(error, KafkaError) and error.retriable and "Event loop stopped" not in str(error)
+
+
+def when_reachable(call: Callable[[], T], *, what: str) -> T:
+    """``call()`` (making a client, or a request), retried with backoff capped at 30 s for as
+    long as :func:`worth_waiting` says so: it blocks. For pipeline steps, which meet broker
+    restarts: an error fails the bundle, and a streaming runner such as Prism ends the
+    whole job on a failed bundle.
+    """
+    return backoff.patiently(call, what=f"Kafka: {what}", base=0.5, cap=30.0, log=log,
+                             retry_if=worth_waiting)
 
 
 def pipeline_topics(settings: Settings) -> tuple[str, ...]:

@@ -18,14 +18,16 @@ import time
 import uuid
 
 from kafka import KafkaConsumer
+from kafka.errors import KafkaError
 
 from newsmon.connectors.kafka import make_admin, make_consumer
-from newsmon.errors import ConfigError
+from newsmon.errors import ConfigError, ServiceUnavailableError
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
 SESSION_TIMEOUT_MS = 6_000  # the broker's smallest allowed (group.min.session.timeout.ms)
 WAIT_SECONDS = 15.0  # for a killed holder's session to end
+COORDINATOR_WAIT_SECONDS = 60.0  # for a broker that just started to load its groups
 
 
 class GroupLockedError(ConfigError):
@@ -43,15 +45,34 @@ class GroupLock:
         self._guard = threading.Lock()  # kafka-python's consumer is not thread-safe
 
     def _members(self) -> list[str]:
-        admin = make_admin(self._settings)
-        try:
-            found = admin.describe_groups([self.group])[self.group]
-        finally:
-            admin.close()
-        return [member.get("client_id", "?") for member in found.get("members", [])]
+        """The group's members. A broker that has just started answers "coordinator not
+        available" until it has loaded its groups: that is waited out, up to a minute.
+        """
+        deadline = time.monotonic() + COORDINATOR_WAIT_SECONDS
+        while True:
+            admin = make_admin(self._settings)
+            try:
+                found = admin.describe_groups([self.group])[self.group]
+                return [member.get("client_id", "?") for member in found.get("members", [])]
+            except KafkaError as exc:
+                if not exc.retriable:
+                    raise
+                if time.monotonic() > deadline:
+                    msg = (f"Kafka could not say who holds consumer group {self.group!r} within "
+                           f"{COORDINATOR_WAIT_SECONDS:.0f}s: {exc}")
+                    raise ServiceUnavailableError(msg) from exc
+                log.info("group lock %s: %s; asking again", self.group, exc)
+            finally:
+                admin.close()
+            time.sleep(1)
 
     def acquire(self, wait_seconds: float = WAIT_SECONDS) -> None:
-        """Become the group's one member, or raise :class:`GroupLockedError` after ``wait_seconds``."""
+        """Become the group's one member, or raise :class:`GroupLockedError` after ``wait_seconds``.
+
+        A join that does not take while nobody else is a member (a broker that has just
+        restarted can leave a new member waiting on a dead one) is tried again with a new
+        consumer, for up to a minute more; then Kafka is reported unavailable.
+        """
         deadline = time.monotonic() + wait_seconds
         while True:
             others = self._members()
@@ -63,7 +84,14 @@ class GroupLock:
                     return
                 self._leave()  # joined at the same moment as another: both step back, then retry
                 others = [member for member in members if member != self._name]
-            if time.monotonic() > deadline:
+            if not others:
+                if time.monotonic() > deadline + COORDINATOR_WAIT_SECONDS:
+                    msg = (f"Kafka did not let this pipeline join consumer group {self.group!r}, "
+                           "although no other member is in it; is the broker still recovering?")
+                    raise ServiceUnavailableError(msg)
+                log.info("group lock %s: the join did not take and nobody else holds it; trying again",
+                         self.group)
+            elif time.monotonic() > deadline:
                 group = self.group.removesuffix(".lock")
                 msg = (f"another pipeline runs in consumer group {group!r} ({', '.join(others)}); "
                        "stop it first, or give this one its own --consumer_group")

@@ -21,12 +21,19 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from newsmon.lifeline import exit_with_parent
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MEMORY = 2 * 1024**3  # bytes of address space each process may use
 
 
-def _limit_memory(limit: int) -> None:
+def _start_worker(limit: int) -> None:
+    """In each process as it starts: it ends with the poller (which may be killed with no
+    chance to stop it), and a hostile input that makes it grow gets a MemoryError there
+    instead of exhausting the machine.
+    """
+    exit_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
@@ -73,7 +80,7 @@ class WorkerProcesses:
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self._processes, initializer=_limit_memory,
+                self._pool = ProcessPoolExecutor(self._processes, initializer=_start_worker,
                                                  initargs=(self._memory,),
                                                  mp_context=multiprocessing.get_context("spawn"))
             return self._pool

@@ -17,7 +17,12 @@ import argparse
 import os
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    PipelineOptions,
+    PortableOptions,
+    PrismRunnerOptions,
+    StandardOptions,
+)
 
 from newsmon.connectors.kafka_group_lock import GroupLock
 from newsmon.errors import ConfigError
@@ -34,6 +39,11 @@ from newsmon.pipelines.write_alerts import WriteAlerts
 from newsmon.settings import Settings
 
 DEFAULT_CONSUMER_GROUP = "newsmon-pipeline"
+# Beam's portable runner (DirectRunner hands jobs to Prism through it) opens the job's state
+# and message streams with a deadline of --job_server_timeout (300 s by default): when it
+# passes, wait_until_finish fails with DEADLINE_EXCEEDED and the job is gone. A streaming
+# job (or a long backfill) must outlive it, so unless given, the timeout is ten years.
+JOB_SERVER_TIMEOUT = 10 * 365 * 86_400
 
 
 class ArticlePipelineOptions(PipelineOptions):
@@ -124,6 +134,8 @@ def pipeline_options(argv: list[str]) -> PipelineOptions:
         standard.runner = "DirectRunner"
     if options.view_as(ArticlePipelineOptions).stop is None:
         standard.streaming = True
+    if not any(flag.split("=")[0] in ("--job_server_timeout", "--job-server-timeout") for flag in argv):
+        options.view_as(PortableOptions).job_server_timeout = JOB_SERVER_TIMEOUT
     return options
 
 

@@ -25,7 +25,7 @@ from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateS
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from newsmon.connectors.kafka import make_consumer
+from newsmon.connectors.kafka import make_consumer, when_reachable
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,12 @@ class _Commit(beam.DoFn):
         self._settings = settings
         self._group = group
         self._skipped = Metrics.counter("CommitOffsets", "deleted_before_read")
+        self._finished = Metrics.counter("CommitOffsets", "finished")
+        self._commits = Metrics.counter("CommitOffsets", "commits")
 
     def setup(self) -> None:
-        self._consumer = make_consumer(self._settings, group_id=self._group)
+        self._consumer = when_reachable(lambda: make_consumer(self._settings, group_id=self._group),
+                                        what="the offsets committer")
 
     def teardown(self) -> None:
         self._consumer.close(autocommit=False)
@@ -65,25 +68,30 @@ class _Commit(beam.DoFn):
     def process(self, element: tuple[str, int],
                 next_state=beam.DoFn.StateParam(NEXT), finished_state=beam.DoFn.StateParam(FINISHED)):
         key, offset = element
+        self._finished.inc()
         topic, _, partition = key.rpartition(":")
         tp = TopicPartition(topic, int(partition))
         next_offset = next_state.read()
         if next_offset is None:
-            next_offset = committed_offset(self._consumer, tp)
+            next_offset = when_reachable(lambda: committed_offset(self._consumer, tp),
+                                         what=f"reading the committed offset of {key}")
         if offset < next_offset:
             return  # finished again (a replay); already committed
         moved, rest = advance(next_offset, set(finished_state.read()) | {offset})
         if moved == next_offset and len(rest) >= GAP_CHECK_AFTER:
             # Still stuck: records the topic's retention deleted before they were read never
             # finish. Move over what the topic no longer holds.
-            earliest = self._consumer.beginning_offsets([tp])[tp]
+            earliest = when_reachable(lambda: self._consumer.beginning_offsets([tp])[tp],
+                                      what=f"reading the earliest offset of {key}")
             if earliest > next_offset:
                 log.warning("%s: offsets %d-%d were deleted by retention before they were read",
                             key, next_offset, earliest - 1)
                 self._skipped.inc(earliest - next_offset)
                 moved, rest = advance(earliest, rest | {offset})
         if moved != next_offset:
-            self._consumer.commit({tp: OffsetAndMetadata(moved, "", -1)})
+            when_reachable(lambda: self._consumer.commit({tp: OffsetAndMetadata(moved, "", -1)}),
+                           what=f"committing {key}@{moved}")
+            self._commits.inc()
             log.debug("committed %s@%d for group %s", key, moved, self._group)
         finished_state.clear()
         for pending in rest:

@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from newsmon.analysis.messages import AnalysedArticle, DeadLetter
-from newsmon.connectors.kafka import make_producer
+from newsmon.connectors.kafka import make_producer, when_reachable
 from newsmon.schemas import validate
 from newsmon.settings import Settings
 
@@ -39,7 +39,8 @@ class _Send(beam.DoFn):
         self._written = Metrics.counter("WriteDeadLetters", "written")
 
     def setup(self) -> None:
-        self._producer = make_producer(self._settings)
+        self._producer = when_reachable(lambda: make_producer(self._settings),
+                                        what="the dead-letter producer")
 
     def teardown(self) -> None:
         self._producer.close(timeout=10)
@@ -53,8 +54,9 @@ class _Send(beam.DoFn):
         log.warning("dead letter from %s[%d]@%d (%s): %s", letter.record.topic, letter.record.partition,
                     letter.record.offset, letter.stage, letter.reason[:300])
         value = json.dumps(message, ensure_ascii=False).encode("utf-8")
-        self._pending.append(self._producer.send(self._settings.topic_deadletter, key=letter.record.key,
-                                                 value=value))
+        self._pending.append(when_reachable(
+            lambda: self._producer.send(self._settings.topic_deadletter, key=letter.record.key, value=value),
+            what="sending a dead letter"))
         # Only committed with the bundle, which finish_bundle fails unless Kafka acknowledged.
         yield letter.record.topic, letter.record.partition, letter.record.offset
 

@@ -14,10 +14,8 @@ Dataflow) are best left at 1, which runs spaCy in the worker itself.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import threading
-import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +27,7 @@ from apache_beam.utils.shared import Shared
 
 from newsmon.analysis.analyse import Analyser, Reading, text_of, with_reading
 from newsmon.analysis.messages import AnalysedArticle
+from newsmon.lifeline import exit_with_parent
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
 
 STAGE = "entities"
@@ -39,15 +38,8 @@ _CHILD: dict[str, Analyser] = {}  # the analyser of a pool's child process (set 
 
 def _start_child(gazetteer: Path | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the worker, which shuts the pool down
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    exit_with_parent()
     _CHILD["analyser"] = Analyser(gazetteer)
-
-
-def _exit_with_parent(parent: int) -> None:
-    """End this child when the worker that spawned it is gone (killed, say, with no clean-up)."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(0)
 
 
 def _child_read(texts: list[str]) -> list[Reading]:

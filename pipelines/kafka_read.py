@@ -24,10 +24,11 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 from kafka import TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from newsmon.analysis.messages import KafkaRecord
-from newsmon.connectors.kafka import make_consumer
+from newsmon.connectors.kafka import make_consumer, when_reachable, worth_waiting
 from newsmon.errors import ConfigError
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings
@@ -175,7 +176,8 @@ class _ReadPartition(beam.DoFn):
         self._records = Metrics.counter("ReadKafka", "records")
 
     def setup(self) -> None:
-        self._consumer = make_consumer(self._settings, enable_auto_commit=False)
+        self._consumer = when_reachable(lambda: make_consumer(self._settings, enable_auto_commit=False),
+                                        what="the partition reader")
 
     def teardown(self) -> None:
         self._consumer.close()
@@ -185,11 +187,14 @@ class _ReadPartition(beam.DoFn):
                 tracker=beam.DoFn.RestrictionParam(_RESTRICTIONS),
                 watermark=beam.DoFn.WatermarkEstimatorParam(_WATERMARKS)):
         tp = TopicPartition(element.topic, element.partition)
-        position = tracker.current_restriction().start
-        self._consumer.assign([tp])
-        self._consumer.seek(tp, position)
-        batch = self._consumer.poll(timeout_ms=self._poll_timeout_ms,
-                                    max_records=self._max_records).get(tp, [])
+        try:
+            self._consumer.assign([tp])
+            self._consumer.seek(tp, tracker.current_restriction().start)
+            batch = self._consumer.poll(timeout_ms=self._poll_timeout_ms,
+                                        max_records=self._max_records).get(tp, [])
+        except KafkaError as exc:
+            self._later(tracker, tp, exc)
+            return
         for message in batch:
             if not tracker.try_claim(message.offset):
                 return
@@ -203,16 +208,32 @@ class _ReadPartition(beam.DoFn):
         if batch:
             tracker.defer_remainder()
             return
-        end = self._consumer.end_offsets([tp])[tp]
+        try:
+            end = self._consumer.end_offsets([tp])[tp]
+            position = self._consumer.position(tp)
+        except KafkaError as exc:
+            self._later(tracker, tp, exc)
+            return
         stop = tracker.current_restriction().stop
-        if stop != MAX_OFFSET and self._consumer.position(tp) >= stop:
+        if stop != MAX_OFFSET and position >= stop:
             tracker.try_claim(stop)  # bounded read finished (gaps such as control records at the end)
             return
-        if self._consumer.position(tp) >= end:
+        if position >= end:
             # Caught up: nothing older can still arrive from this partition, let time move on.
             now = Timestamp.of(time.time())
             if watermark.current_watermark() is None or now > watermark.current_watermark():
                 watermark.set_watermark(now)
+        tracker.defer_remainder(IDLE_RECHECK)
+
+    @staticmethod
+    def _later(tracker, tp: TopicPartition, error: KafkaError) -> None:
+        """The broker restarting or not answering: read again later instead of failing the
+        bundle (which ends a streaming job on Prism); the watermark stays where it was.
+        """
+        if not worth_waiting(error):
+            raise error
+        _LOG.warning("%s[%d]: %s: %s; reading again in %.0fs", tp.topic, tp.partition, type(error).__name__,
+                     error, IDLE_RECHECK.micros / 1e6)
         tracker.defer_remainder(IDLE_RECHECK)
 
 

@@ -21,7 +21,7 @@ from elasticsearch import ConflictError
 
 from newsmon.analysis.messages import AnalysedArticle
 from newsmon.connectors.elasticsearch import make_client, patiently, setup_index
-from newsmon.connectors.kafka import make_producer
+from newsmon.connectors.kafka import make_producer, when_reachable
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
 from newsmon.schemas import SchemaViolationError, validate
 from newsmon.settings import Settings
@@ -39,7 +39,7 @@ class _Write(beam.DoFn):
 
     def setup(self) -> None:
         self._client = make_client(self._settings)
-        self._producer = make_producer(self._settings)
+        self._producer = when_reachable(lambda: make_producer(self._settings), what="the alerts producer")
         self._index_ready = False
 
     def teardown(self) -> None:
@@ -74,7 +74,10 @@ class _Write(beam.DoFn):
                 continue
             self._new.inc()
             value = json.dumps(to_send, ensure_ascii=False).encode("utf-8")
-            future = self._producer.send(self._settings.topic_alerts, key=alert_id.encode(), value=value)
+            future = when_reachable(
+                lambda alert_id=alert_id, value=value: self._producer.send(
+                    self._settings.topic_alerts, key=alert_id.encode(), value=value),
+                what=f"sending alert {alert_id}")
             self._sending.append((alert_id, future))
             self._in_flight.add(alert_id)
         yield item  # committed with the bundle only if finish_bundle succeeds

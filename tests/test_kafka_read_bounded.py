@@ -13,7 +13,7 @@ from kafka.structs import OffsetAndMetadata
 
 from newsmon.connectors.kafka import ensure_topics, make_admin, make_consumer, make_producer
 from newsmon.errors import ConfigError
-from newsmon.pipelines.article_pipeline import ArticlePipelineOptions, pipeline_options
+from newsmon.pipelines.article_pipeline import JOB_SERVER_TIMEOUT, ArticlePipelineOptions, pipeline_options
 from newsmon.pipelines.kafka_read import ReadKafkaRecords, _resolve, parse_position
 
 # Message timestamps: BASE_MS + i minutes. Recent ones: Kafka deletes messages stamped
@@ -106,3 +106,12 @@ def test_the_pipeline_streams_unless_given_a_stop():
     assert not backfill.view_as(beam.options.pipeline_options.StandardOptions).streaming
     with pytest.raises(SystemExit):
         pipeline_options(["--stop", "tomorrow"]).view_as(ArticlePipelineOptions)
+
+
+def test_the_job_service_streams_outlive_beams_default_timeout():
+    # Beam ends the job's state and message streams at --job_server_timeout (300 s by
+    # default), which stopped every streaming run after five minutes.
+    timeout = beam.options.pipeline_options.PortableOptions
+    assert pipeline_options([]).view_as(timeout).job_server_timeout == JOB_SERVER_TIMEOUT
+    assert pipeline_options(["--job_server_timeout", "60"]).view_as(timeout).job_server_timeout == 60
+    assert pipeline_options(["--job-server-timeout=90"]).view_as(timeout).job_server_timeout == 90

@@ -1,0 +1,37 @@
+"""Worker processes end with their parent, even when it is killed with no clean-up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from newsmon.deploy.local_service import pid_alive
+
+KILLED_PARENT = """
+import multiprocessing, os, signal
+from concurrent.futures import ProcessPoolExecutor
+from newsmon.connectors.feed_poller import start_parser
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=start_parser)
+    print(pool.submit(os.getpid).result(), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_feed_parser_processes_end_with_a_killed_poller():
+    parent = subprocess.Popen([sys.executable, "-c", KILLED_PARENT], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    parent.wait(30)
+    parent.stdout.close()
+    deadline = time.monotonic() + 10
+    while pid_alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:
+        assert not pid_alive(worker), f"parser process {worker} outlived its killed poller"
+    finally:
+        if pid_alive(worker):
+            os.kill(worker, signal.SIGKILL)
