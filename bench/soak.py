@@ -27,7 +27,6 @@ import time
 from datetime import UTC, datetime
 
 import yaml
-from tests.webhook_server import WebhookServer
 
 from bench.local_services import (
     SERVICES,
@@ -49,6 +48,7 @@ from bench.wire_feeds import (
 )
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.pipelines.article_pipeline import DEFAULT_CONSUMER_GROUP
+from tests.support.webhook_server import WebhookServer
 
 COMMANDS = {"poller": ("feeds", "run"), "pipeline": ("pipeline", "run", "--progress-every", "60"),
             "delivery": ("alerts", "deliver")}
