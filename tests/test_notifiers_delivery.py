@@ -15,26 +15,21 @@ import uuid
 from newsmon.connectors import alert_delivery
 from newsmon.connectors.alert_delivery import Dispatcher, log_result, run_delivery
 from newsmon.connectors.kafka import make_admin, make_producer
-from newsmon.connectors.notifier_config import DeliveryConfig, ListConfig, parse_config
-from tests.support.notifiers import ENV, PASSWORD, SECRET, SLACK_TOKEN, Sleeps, email, make_alert, webhook
+from newsmon.connectors.notifier_config import ListConfig, parse_config
+from tests.support.notifiers import (
+    ENV,
+    PASSWORD,
+    SECRET,
+    SLACK_TOKEN,
+    Clock,
+    Results,
+    Sleeps,
+    config_of,
+    email,
+    make_alert,
+    webhook,
+)
 from tests.support.smtp_server import SMTPServer
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Results(list):
-    def __call__(self, alert_ids, notifier, ok, error) -> None:
-        self.append((tuple(alert_ids), notifier, ok, error))
-
-
-def config_of(*lists: ListConfig) -> DeliveryConfig:
-    return DeliveryConfig(lists={route.name: route for route in lists})
 
 
 def test_a_failing_notifier_is_recorded_and_the_others_still_served(receiver):

@@ -20,30 +20,13 @@ from kafka import TopicPartition
 
 from newsmon.connectors.alert_delivery import Dispatcher
 from newsmon.connectors.kafka import make_admin, make_consumer, make_producer
-from newsmon.connectors.notifier_config import DeliveryConfig, ListConfig
+from newsmon.connectors.notifier_config import ListConfig
 from tests.support.commands import Command, command_env
-from tests.support.notifiers import SECRET, Sleeps, make_alert, webhook
+from tests.support.notifiers import SECRET, Clock, Results, Sleeps, config_of, make_alert, webhook
 from tests.support.pipeline import wait_for
 from tests.support.webhook_server import WebhookServer
 
 SECRET_ENV = "NEWSMON_TEST_HOOK_SECRET"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Results(list):
-    def __call__(self, alert_ids, notifier, ok, error) -> None:
-        self.append((tuple(alert_ids), notifier, ok, error))
-
-
-def config_of(*lists: ListConfig) -> DeliveryConfig:
-    return DeliveryConfig(lists={route.name: route for route in lists})
 
 
 def test_an_alert_waits_out_an_outage_and_later_alerts_still_get_their_attempts(closed_port):

@@ -14,6 +14,7 @@ import ssl
 import pytest
 
 from newsmon.connectors.email_notifier import EmailNotifier
+from newsmon.connectors.notifier_config import DeliveryConfig, ListConfig
 from newsmon.connectors.webhook_notifier import WebhookNotifier
 from newsmon.schemas import problems
 from newsmon.settings import Secret
@@ -130,3 +131,20 @@ def smtp_starttls(server_tls):
     server = SMTPServer(users={"newsmon": PASSWORD}, starttls=server_tls)
     yield server
     server.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Results(list):
+    def __call__(self, alert_ids, notifier, ok, error) -> None:
+        self.append((tuple(alert_ids), notifier, ok, error))
+
+
+def config_of(*lists: ListConfig) -> DeliveryConfig:
+    return DeliveryConfig(lists={route.name: route for route in lists})
