@@ -11,13 +11,12 @@ import time
 from newsmon.deploy.local_service import pid_alive
 
 KILLED_PARENT = """
-import multiprocessing, os, signal
-from concurrent.futures import ProcessPoolExecutor
-from newsmon.connectors.feed_poller import start_parser
+import os, signal
+from newsmon.connectors.worker_processes import WorkerProcesses
 
 if __name__ == "__main__":
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=start_parser)
-    print(pool.submit(os.getpid).result(), flush=True)
+    pool = WorkerProcesses(1, name="feed parser")
+    print(pool.call(os.getpid), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 """
 
