@@ -196,6 +196,7 @@ class LocalStack:
             "NEWSMON_ES_URL": f"http://127.0.0.1:{es_port}",
             "NEWSMON_KAFKA_HEAP": os.environ.get("NEWSMON_BENCH_KAFKA_HEAP", "384m"),
             "NEWSMON_ES_HEAP": os.environ.get("NEWSMON_BENCH_ES_HEAP", "512m"),
+            "NEWSMON_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32",  # the benchmark's feeds are served on loopback
             "PYTHONUNBUFFERED": "1",
         }
         self.settings = Settings.load(self.env)
