@@ -97,9 +97,11 @@ class _Write(beam.DoFn):
     def finish_bundle(self) -> None:
         for alert_id, future in self._sending:
             future.get(timeout=self._settings.kafka_delivery_timeout + 5)  # raises: the bundle is retried
+            # Alert delivery records its deliveries in the same document meanwhile: a partial
+            # update on a document that changed under it is tried again, not failed (409).
             patiently(lambda alert_id=alert_id: self._client.update(
-                index=self._settings.es_index_alerts, id=alert_id, doc={"kafka_delivered": True}),
-                what=f"marking alert {alert_id} delivered")
+                index=self._settings.es_index_alerts, id=alert_id, doc={"kafka_delivered": True},
+                retry_on_conflict=10), what=f"marking alert {alert_id} delivered")
         self._sending = []
 
 
