@@ -84,7 +84,8 @@ def log(text: str) -> None:
 @dataclass
 class Outcome:
     kills: Counter = field(default_factory=Counter)
-    restarts_needed: Counter = field(default_factory=Counter)  # deaths nobody caused
+    restarts_needed: Counter = field(default_factory=Counter)  # deaths nobody caused, while running
+    refused_to_start: Counter = field(default_factory=Counter)  # started while a service was down
     findings: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
 
@@ -113,10 +114,16 @@ class Harness:
         for name, proc in list(self.procs.items()):
             if proc.alive() or proc.pid in self.expected_exit:
                 continue
-            self.outcome.restarts_needed[name] += 1
-            finding = (f"{name} (pid {proc.pid}) exited by itself with code {proc.popen.returncode} after "
-                       f"{time.monotonic() - proc.started:.0f}s; last lines of its stderr:\n"
-                       + "\n".join("      " + line for line in proc.tail(12).splitlines()))
+            tail = proc.tail(12)
+            refused = proc.popen.returncode == 2 and "is not reachable" in tail and "running on" not in tail
+            if refused:  # `newsmon` commands check their services as they start, and say so
+                self.outcome.refused_to_start[name] += 1
+                what = "refused to start while a service it needs was down (exit 2 with a clear message)"
+            else:
+                self.outcome.restarts_needed[name] += 1
+                what = f"exited by itself with code {proc.popen.returncode}"
+            finding = (f"{name} (pid {proc.pid}) {what} after {time.monotonic() - proc.started:.0f}s; last "
+                       "lines of its stderr:\n" + "\n".join("      " + line for line in tail.splitlines()))
             self.outcome.findings.append(finding)
             log("FINDING: " + finding)
             self.reap_leftovers(name, proc.pid, self._below.get(proc.pid, []))
@@ -150,6 +157,7 @@ class Harness:
     # -- faults ------------------------------------------------------------------------------
 
     def kill(self, target: str, number: int) -> None:
+        self.check_processes()  # a process that died meanwhile is a finding, not a kill
         self.note_descendants()
         if target in COMMANDS:
             proc = self.procs[target]
@@ -409,7 +417,11 @@ class Harness:
         print("kills:                  " + ", ".join(f"{t} {self.outcome.kills[t]}" for t in TARGETS)
               + f" ({sum(self.outcome.kills.values())} in all)")
         needed = ", ".join(f"{name} {count}" for name, count in self.outcome.restarts_needed.items())
-        print(f"restarts needed:        {needed or 'none (nothing died unless killed)'}")
+        print(f"restarts needed:        {needed or 'none (nothing died while running unless killed)'}")
+        if self.outcome.refused_to_start:
+            refused = ", ".join(f"{name} {count}" for name, count in self.outcome.refused_to_start.items())
+            print(f"refused to start:       {refused} (started again by the harness while Kafka or "
+                  "Elasticsearch was down: exit 2, started again)")
         print(f"left behind:            {len(self.outcome.leftovers)} processes")
         for line in self.outcome.leftovers:
             print(f"    {line}")
