@@ -21,15 +21,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from xml.sax.saxutils import escape
 
 import yaml
 
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.feed_list import FeedSpec
 from newsmon.connectors.feed_parse import parse_feed
+from newsmon.demo import rss_feed
 from newsmon.settings import Settings
 from tests.support.stories import PEOPLE, news_text
 
@@ -68,20 +67,10 @@ class _Feed:
 
 
 def _rss(name: str, items: list[Item]) -> bytes:
-    entries = "".join(
-        f"<item><title>{escape(i.title)}</title><link>{escape(i.url)}</link>"
-        f"<guid isPermaLink=\"true\">{escape(i.url)}</guid>"
-        f"<pubDate>{format_datetime(i.published, usegmt=True)}</pubDate>"
-        f"<description>{escape(i.body.split('. ')[0])}.</description>"
-        "<content:encoded><![CDATA["
-        + "".join(f"<p>{escape(p)}</p>" for p in i.body.split("\n"))
-        + "]]></content:encoded></item>"
-        for i in reversed(items))  # newest first, as publishers order them
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-            f"<title>{escape(name)}</title><link>https://wire.example.com/</link>"
-            f"<description>newsmon benchmark feed</description><language>en</language>{entries}"
-            "</channel></rss>").encode()
+    """The feed of ``items``, newest first as publishers order them."""
+    stories = [{"title": i.title, "link": i.url, "published": i.published, "body": i.body}
+               for i in reversed(items)]
+    return rss_feed(name, stories, about="newsmon benchmark feed")
 
 
 class WireFeeds:

@@ -61,12 +61,15 @@ def _stories() -> list[dict]:
     return stories
 
 
-def _rss(name: str, stories: list[dict]) -> bytes:
+def rss_feed(name: str, stories: list[dict], *, about: str = "newsmon demo feed") -> bytes:
+    """An RSS 2.0 feed of ``stories`` (title, link, published, body; author and categories
+    when they have them), in the order given, with full text in ``content:encoded``.
+    """
     items = "".join(
         f"<item><title>{escape(s['title'])}</title><link>{escape(s['link'])}</link>"
         f"<guid isPermaLink=\"true\">{escape(s['link'])}</guid>"
         f"<pubDate>{format_datetime(s['published'], usegmt=True)}</pubDate>"
-        f"<dc:creator>{escape(s['author'])}</dc:creator>"
+        + (f"<dc:creator>{escape(s['author'])}</dc:creator>" if s.get("author") else "")
         + "".join(f"<category>{escape(c)}</category>" for c in s.get("categories", []))
         + f"<description>{escape(s['body'].strip().splitlines()[0][:300])}</description>"
         f"<content:encoded><![CDATA[{_paragraphs(s['body'])}]]></content:encoded></item>"
@@ -74,7 +77,7 @@ def _rss(name: str, stories: list[dict]) -> bytes:
     return ('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
             'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
-            f"<title>{escape(name)}</title><link>https://example.net/</link><description>newsmon demo feed"
+            f"<title>{escape(name)}</title><link>https://example.net/</link><description>{escape(about)}"
             f"</description><language>en</language>{items}</channel></rss>").encode()
 
 
@@ -99,7 +102,7 @@ def demo_feeds() -> dict[str, tuple[str, bytes]]:
         mine = [s for s in stories if s["feed"] == slug]
         mine += [s | {"link": s["link"] + SYNDICATION} for s in stories if s.get("syndicate") == slug]
         if kind == "rss":
-            feeds[f"/{slug}.rss"] = ("application/rss+xml; charset=utf-8", _rss(name, mine))
+            feeds[f"/{slug}.rss"] = ("application/rss+xml; charset=utf-8", rss_feed(name, mine))
         else:
             feeds[f"/{slug}.atom"] = ("application/atom+xml; charset=utf-8", _atom(name, mine))
     return feeds
