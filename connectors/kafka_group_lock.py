@@ -30,6 +30,24 @@ WAIT_SECONDS = 15.0  # for a killed holder's session to end
 COORDINATOR_WAIT_SECONDS = 60.0  # for a broker that just started to load its groups
 
 
+class _LeavingTheLock(logging.Filter):
+    """kafka-python logs an ERROR when the broker no longer knows a member that leaves (it
+    restarted meanwhile). For the lock's group that changes nothing: the member is gone
+    either way, so the line goes to this module's debug log instead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.levelno >= logging.ERROR and "LeaveGroup request" in text and (
+                ".lock" in text or "newsmon-pipeline@" in text):
+            log.debug("%s", text)
+            return False
+        return True
+
+
+logging.getLogger("kafka.coordinator").addFilter(_LeavingTheLock())
+
+
 class GroupLockedError(ConfigError):
     """Another pipeline runs in the consumer group."""
 
