@@ -26,6 +26,7 @@ from apache_beam.options.pipeline_options import (
 
 from newsmon.connectors.kafka_group_lock import GroupLock
 from newsmon.errors import ConfigError
+from newsmon.lifeline import reap_descendants_on_exit
 from newsmon.pipelines.commit_offsets import CommitOffsets
 from newsmon.pipelines.dead_letters import WriteDeadLetters
 from newsmon.pipelines.extract_entities import ExtractEntities
@@ -116,8 +117,11 @@ def nlp_processes(options: PipelineOptions) -> int:
     asked = options.view_as(ArticlePipelineOptions).nlp_processes
     if asked is not None:
         return asked
-    local = options.view_as(StandardOptions).runner in (None, "DirectRunner", "PrismRunner")
-    return (os.cpu_count() or 1) if local else 1
+    return (os.cpu_count() or 1) if local_runner(options) else 1
+
+
+def local_runner(options: PipelineOptions) -> bool:
+    return options.view_as(StandardOptions).runner in (None, "DirectRunner", "PrismRunner")
 
 
 def _position(item) -> tuple[str, int, int]:
@@ -151,6 +155,8 @@ def run(settings: Settings, argv: list[str]) -> RunningPipeline:
     if ours.stop is None:
         lock = GroupLock(settings, ours.consumer_group, settings.topic_articles)
         lock.acquire()
+    if local_runner(options):
+        reap_descendants_on_exit()  # Prism and spaCy's processes go when a killed run goes
     try:
         pipeline = beam.Pipeline(options=options)
         build(pipeline, settings, ours)

@@ -4,8 +4,11 @@ for longer than several of its progress intervals while articles keep arriving.
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
+
+import psutil
 
 from tests.support.commands import Command, command_env
 from tests.support.pipeline import message, produce, search, wait_for
@@ -48,3 +51,30 @@ def test_pipeline_run_streams_past_several_progress_reports(isolated, es):
                for line in reports if "IndexArticles.indexed " in line]
     assert indexed and indexed[-1] > indexed[0], log
     assert "Traceback" not in log
+
+
+def prism_below(pid: int) -> list[psutil.Process]:
+    below = psutil.Process(pid).children(recursive=True)
+    return below if any("prism" in " ".join(process.cmdline()) for process in below) else []
+
+
+def test_nothing_of_a_killed_pipeline_run_stays_behind(isolated):
+    """SIGKILL runs no exit handler, and a Prism whose job was not yet running stayed."""
+    command = Command("pipeline", "run", "--consumer_group", f"test-{uuid.uuid4().hex[:8]}",
+                      env=command_env(isolated))
+    try:
+        deadline = time.monotonic() + 180
+        while not prism_below(command.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # its job not yet running: nothing ends Prism but the guard
+        below = prism_below(command.process.pid)
+        assert below, f"no Prism below pipeline run:\n{command.err.text()}"
+        command.process.send_signal(signal.SIGKILL)
+        command.process.wait(30)
+        _, left = psutil.wait_procs(below, timeout=10)
+        for process in left:
+            process.kill()
+        assert not left, [" ".join(process.cmdline()) for process in left]
+    finally:
+        if command.running():
+            command.process.kill()
