@@ -22,6 +22,7 @@ from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
 from newsmon.search_commands import add_search_commands
 from newsmon.settings import Settings, bounded, from_args
+from newsmon.topic_commands import add_topic_commands
 from newsmon.watch_commands import add_watch_commands
 
 PROGRESS_EVERY_SECONDS = 30.0
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = commands.add_parser("alerts", help=about, description=about)
     add_watch_commands(watch, alerts, leaf)
     add_deadletter_commands(commands, leaf)
+    add_topic_commands(commands, leaf)
 
     add_search_commands(commands, leaf)
 

@@ -153,29 +153,47 @@ def tag_topics(sentences: Sequence[Sentence], rules: TopicRules, *,
     the threshold. A matching title then adds a bonus, which ranks but never on its own
     lifts a topic over the threshold.
     """
+    weights = rule_weights(sentences, rules)
+    return tags_from_weights(sentences, weights, rules, title_sentences=title_sentences)
+
+
+def rule_weights(sentences: Sequence[Sentence], rules: TopicRules) -> list[dict[str, float]]:
+    """Per sentence, the best pattern weight each topic reaches there (topics with none left out)."""
+    weights = []
+    for sentence in sentences:
+        tree = _Tree(sentence)
+        weights.append({topic.name: weight for topic in rules.topics
+                        if (weight := _sentence_weight(topic, tree, rules.scoring)) > 0.0})
+    return weights
+
+
+def tags_from_weights(sentences: Sequence[Sentence], weights: Sequence[Mapping[str, float]],
+                      rules: TopicRules, *, title_sentences: int = 1,
+                      skip: Iterable[str] = ()) -> list[TopicTag]:
+    """:func:`tag_topics` from :func:`rule_weights` already worked out; topics in ``skip`` left out."""
     if title_sentences < 0:
         msg = f"title_sentences must be 0 or more, got {title_sentences}"
         raise ValueError(msg)
-    trees = [_Tree(sentence) for sentence in sentences]
-    tags = [tag for topic in rules.topics
-            if (tag := _tag_topic(topic, trees, rules.scoring, title_sentences)) is not None]
+    skipped = set(skip)
+    tags = [tag for topic in rules.topics if topic.name not in skipped
+            and (tag := _tag_topic(topic, sentences, [w.get(topic.name, 0.0) for w in weights], rules.scoring,
+                                   title_sentences)) is not None]
     return sorted(tags, key=lambda tag: (-tag.score, tag.name))
 
 
-def _tag_topic(topic: Topic, trees: Sequence[_Tree], scoring: Scoring,
+def _tag_topic(topic: Topic, sentences: Sequence[Sentence], weights: Sequence[float], scoring: Scoring,
                title_sentences: int) -> TopicTag | None:
-    weights = [_sentence_weight(topic, tree, scoring) for tree in trees]
     score = 1.0 - math.prod(1.0 - weight for weight in weights)
     if score <= 0.0 or score < topic.threshold:
         return None
     if any(weight > 0.0 for weight in weights[:title_sentences]):
         score += scoring.title_bonus * (1.0 - score)
-    evidence = _evidence((tree.sentence for tree, weight in zip(trees, weights, strict=True) if weight > 0.0),
-                         scoring.max_evidence)
+    matched = (sentence for sentence, weight in zip(sentences, weights, strict=True) if weight > 0.0)
+    evidence = evidence_texts(matched, scoring.max_evidence)
     return TopicTag(name=topic.name, score=round(min(score, 1.0), 4), evidence=evidence)
 
 
-def _evidence(sentences: Iterable[Sentence], limit: int) -> tuple[str, ...]:
+def evidence_texts(sentences: Iterable[Sentence], limit: int) -> tuple[str, ...]:
     """Sentence texts in article order, without repeats (wire copy often repeats its lede)."""
     seen: dict[str, None] = {}
     for sentence in sentences:

@@ -1,0 +1,118 @@
+"""``newsmon topics train|eval``: the learned topic tagger, fitted on the labelled corpus and
+scored on it (``docs/topics.md`` says what each topic means and how the corpus is built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from newsmon.settings import Settings
+from newsmon.topic_labels import (
+    CORPUS_FILE,
+    DIGEST_FILE,
+    LABELS_FILE,
+    SPLITS,
+    TOPICS,
+    LabelsError,
+    check_frozen,
+    load,
+    load_texts,
+)
+
+PACKAGED_MODEL = Path(__file__).resolve().parents[1] / "seeds" / "topic_model.json.gz"
+TRAIN_HELP = ("fit the learned topic tagger on the train split of the labelled corpus, choose each "
+              "topic's regularisation and threshold on the dev split, and write the model "
+              "(needs scikit-learn: pip install 'newsmon[train]'; the test split is not read)")
+EVAL_HELP = ("score the topic tagger (the learned model with the rules, as the pipeline runs it) on a "
+             "split of the labelled corpus: precision, recall and F1 per topic, then the passages it "
+             "got wrong")
+
+
+def add_topic_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+    about = "the topic tagger: train it on the labelled corpus, evaluate it"
+    topics = commands.add_parser("topics", help=about, description=about)
+    actions = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, handler, text in (("train", topics_train, TRAIN_HELP), ("eval", topics_eval, EVAL_HELP)):
+        sub = leaf(actions, name, handler, text)
+        sub.add_argument("--labels", type=Path, default=LABELS_FILE,
+                         help=f"labels by passage hash (default: {LABELS_FILE}, from the repository root)")
+        sub.add_argument("--corpus", type=Path, default=None,
+                         help=f"the passages' texts (default: NEWSMON_CACHE/{CORPUS_FILE}, built by "
+                         "python -m bench.topic_corpus)")
+        sub.add_argument("--rules", type=Path, default=None,
+                         help="topic rules file (default: the packaged seeds/topic_rules.yaml)")
+        if name == "train":
+            sub.add_argument("--out", type=Path, default=PACKAGED_MODEL,
+                             help=f"where to write the model (default: {PACKAGED_MODEL})")
+        else:
+            sub.add_argument("--model", type=Path, default=None,
+                             help="the model file (default: the packaged seeds/topic_model.json.gz)")
+            sub.add_argument("--split", choices=SPLITS, default="dev",
+                             help="which split to score (default dev; test only to report, never to tune)")
+            sub.add_argument("--errors", type=int, default=20, metavar="N",
+                             help="list up to N wrong passages per topic and kind (default 20)")
+
+
+def _corpus(args: argparse.Namespace, settings: Settings, splits: tuple[str, ...]):
+    rows = load(args.labels)
+    check_frozen(rows, args.labels.parent / DIGEST_FILE.name)
+    rows = [row for row in rows if row["split"] in splits]
+    texts = load_texts(args.corpus or settings.cache / CORPUS_FILE, (row["hash"] for row in rows))
+    return rows, texts
+
+
+def topics_train(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.analysis.topics import TopicRules
+    from newsmon.topic_training import spacy_reader, train
+
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("error: training needs scikit-learn: pip install 'newsmon[train]'", file=sys.stderr)
+        return 2
+    try:
+        rows, texts = _corpus(args, settings, ("train", "dev"))
+    except LabelsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    model, _ = train(rows, texts, spacy_reader(), TopicRules.load(args.rules),
+                     progress=lambda line: print(line, file=sys.stderr, flush=True))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    print(f"wrote {model.version} ({model.trained_on}) to {args.out}")
+    return 0
+
+
+def topics_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from newsmon.analysis.topic_model import TopicModel
+    from newsmon.analysis.topic_tagger import TopicTagger
+    from newsmon.analysis.topics import TopicRules
+    from newsmon.topic_training import score, spacy_reader, tag_passages
+
+    try:
+        rows, texts = _corpus(args, settings, (args.split,))
+    except LabelsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    tagger = TopicTagger(rules=TopicRules.load(args.rules), model=TopicModel.load(args.model))
+    gold = {row["hash"]: row["labels"] for row in rows}
+    predicted = tag_passages(tagger, texts, spacy_reader())
+    what = ", ".join(f"{k} {v}" for k, v in tagger.provenance.items())
+    print(f"{args.split} split: {len(gold)} passages; {what}")
+    print(f"{'topic':18}{'positives':>10}{'P':>7}{'R':>7}{'F1':>7}")
+    for topic in TOPICS:
+        s = score(predicted, gold, topic)
+        positives = s.true_positives + s.false_negatives
+        print(f"{topic:18}{positives:>10}{s.precision:>7.2f}{s.recall:>7.2f}{s.f1:>7.2f}")
+    for topic in TOPICS:
+        for kind, wanted in (("false positives", False), ("false negatives", True)):
+            wrong = [h for h, labels in sorted(gold.items())
+                     if labels[topic] is wanted and (topic in predicted[h]) is not wanted]
+            print(f"\n{topic}, {kind}: {len(wrong)}")
+            for h in wrong[:args.errors]:
+                print(f"  {h[:12]}  {texts[h][:110]}")
+    return 0
