@@ -61,9 +61,10 @@ They are read after the sources above, with their own seeded generator and caps
     b44999644b8043228f696158a691b562958f9a84, file ``datasets/reuters_headlines.csv``
     (repository MIT licence; headlines copyright Reuters).
 ``bbc_rss/Combined_News_DJIA.csv``
-    BBC News RSS items of March-April 2022 (``title,pubDate,guid,link,description``; the
-    first 2,656 rows of the Kaggle "BBC News" RSS collection by G. Preda, CC0 there), kept
-    under a wrong name in ``https://github.com/KANISHVARSHAN/Domain-Specific-Search-Engine``
+    2,656 BBC News RSS items of March 2022 to November 2024
+    (``title,pubDate,guid,link,description``, the layout of the Kaggle "BBC News" RSS
+    collection by G. Preda; a subset of it; no licence stated with the copy), kept under a
+    wrong name in ``https://github.com/KANISHVARSHAN/Domain-Specific-Search-Engine``
     at commit 16f910420b9b354e2586681e45dc0c8e7c433da6, file ``Combined_News_DJIA.csv``.
     A passage is "title. description".
 ``fwd_news/headlines.json``
