@@ -34,13 +34,54 @@ and said so; the labels name only passages of the sources below):
     commit d16457fd9d6d2b623fffc163746092b89a6e2fef (its ``reut2-003.sgm`` is cut
     short: take ``reut2-003-full.sgm`` there and name it ``reut2-003.sgm``).
 
+Second-round sources (issue 12: too few sanctions-relief and prisoner-release positives).
+They are read after the sources above, with their own seeded generator and caps
+(``NEW_CAPS``), so the first 2,072 passages stay selected as they were:
+
+``isot_bodies/*.csv``
+    Article bodies of the ISOT Fake News Dataset's real-news half (see ``isot_titles``;
+    ``title,text,subject,date``), from copies small enough to be kept in a repository;
+    headline and body sentences are passages (the "CITY (Reuters) - " dateline dropped):
+
+    - ``omertol_true_sample.csv``: a 5% random sample, 1,071 rows (``git clone
+      https://github.com/omertol/fake-news-detection`` at commit
+      3d1325ea58747e92ba5a335fc559269c4e11f15e, file ``data_sample/true_sample.csv``);
+    - ``mattia26_True_sample.csv``: a random sample, 1,500 rows (first column an index;
+      ``https://github.com/Mattia26/Coursework1_DMS140`` at commit
+      e0fe6d8264b91cc63f7278603a57e0aea8894396, file ``True_sample.csv``);
+    - ``awala_True_sample.csv``: 100 rows (``https://github.com/awala-aishwarya/fake-and-real-news-detection-ai``
+      at commit d68d4139773b6905df42e1193e1a68e11c64cb4a, file ``True_sample.csv``);
+    - ``vatshayan_True.csv``: the first 989 rows of ``True.csv`` (politics, Oct-Dec 2017;
+      ``https://github.com/Vatshayan/Fake-News-Prediction`` at commit
+      be794ed4fd40ea715d134873ed91609063953a9a, file ``True.csv``, cut short there).
+``reuters_2016/reuters_headlines.csv``
+    5,070 Reuters world-news headlines of 2016 (``text,humor``), the non-humour half of a
+    humour-recognition set; the copy replaced ";" with ",". ``git clone
+    https://github.com/chasewalker26/NLP_project_1`` at commit
+    b44999644b8043228f696158a691b562958f9a84, file ``datasets/reuters_headlines.csv``
+    (repository MIT licence; headlines copyright Reuters).
+``bbc_rss/Combined_News_DJIA.csv``
+    2,656 BBC News RSS items of March 2022 to November 2024
+    (``title,pubDate,guid,link,description``, the layout of the Kaggle "BBC News" RSS
+    collection by G. Preda; a subset of it; no licence stated with the copy), kept under a
+    wrong name in ``https://github.com/KANISHVARSHAN/Domain-Specific-Search-Engine``
+    at commit 16f910420b9b354e2586681e45dc0c8e7c433da6, file ``Combined_News_DJIA.csv``.
+    A passage is "title. description".
+``fwd_news/headlines.json``
+    9,643 headlines of 2022 posted to news subreddits, with their domain (the file already
+    kept under the cache's ``sources/fwd_news``); a headline's " | CNN"-style tail is dropped.
+
 Passages: an AG row is one passage (title. description); BBC and Reuters bodies are
 split into sentences. Selection is seeded: every passage matching a topic's keyword
 pre-filter (words that enrich positives; they decide nothing about the label) up to a
 cap per source and topic, plus a random sample of the rest as negatives. Run from the
 repository root::
 
-    python -m bench.topic_corpus --source DIR [--seed 12] [--out FILE]
+    python -m bench.topic_corpus --source DIR [--seed 12] [--out FILE] [--candidates DIR]
+
+``--candidates DIR`` also writes the passages not yet labelled (hash not in
+``bench/topic_labels.jsonl``) to ``DIR/topic_candidates_v2.jsonl``, shuffled with the
+seed, and in five chunks ``DIR/candidates_v2/chunk-N.jsonl`` for labelling.
 """
 
 from __future__ import annotations
@@ -63,6 +104,7 @@ from pathlib import Path
 from newsmon.settings import _default_cache
 
 CORPUS_FILE = "topic_corpus.jsonl"
+LABELS_FILE = Path(__file__).with_name("topic_labels.jsonl")
 SEED = 12
 MIN_CHARS, MAX_CHARS = 40, 600
 # Per source: at most this many pre-filter matches per topic, and this many others.
@@ -202,6 +244,114 @@ def _reuters(folder: Path) -> Iterator[Passage]:
 READERS = {"ag_news": _ag_news, "bbc": _bbc, "reuters21578": _reuters, "isot_titles": _isot_titles}
 
 
+DATELINE = re.compile(r"^[^()]{0,80}?\((Reuters|Reuters Breakingviews)\) - ")
+
+
+def _isot_bodies(folder: Path) -> Iterator[Passage]:
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        msg = f"{folder}: no *.csv files"
+        raise CorpusError(msg)
+    csv.field_size_limit(10_000_000)
+    for path in files:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                if "title" not in row or "text" not in row:
+                    msg = f"{path}:{number}: expected the columns title,text,subject,date"
+                    raise CorpusError(msg)
+                name = f"isot_bodies/{path.name}#{number}"
+                yield Passage(text=row["title"], source=f"{name}#0", date=row.get("date"))
+                body = DATELINE.sub("", row["text"].strip())
+                for index, sentence in enumerate(split_sentences(body), start=1):
+                    yield Passage(text=sentence, source=f"{name}#{index}", date=row.get("date"))
+
+
+def _reuters_2016(folder: Path) -> Iterator[Passage]:
+    path = folder / "reuters_headlines.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            # Some rows end in ":" or " -" where a link was cut off.
+            text = re.sub(r"[\s:-]+$", "", row["text"].strip())
+            yield Passage(text=text, source=f"reuters_2016/reuters_headlines.csv#{number}")
+
+
+def _bbc_rss(folder: Path) -> Iterator[Passage]:
+    path = folder / "Combined_News_DJIA.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            if "description" not in row:
+                msg = f"{path}:{number}: expected the columns title,pubDate,guid,link,description"
+                raise CorpusError(msg)
+            title = row["title"].strip().rstrip(".")
+            yield Passage(text=f"{title}. {row['description'].strip()}",
+                          source=f"bbc_rss/{row['guid'].rsplit('/', 1)[-1]}", date=row["pubDate"])
+
+
+def _fwd_news(folder: Path) -> Iterator[Passage]:
+    path = folder / "headlines.json"
+    for number, item in enumerate(json.loads(path.read_text(encoding="utf-8"))):
+        title = re.sub(r"\s+[|–—-]\s+[A-Z][\w .&']{1,40}$", "", item["title"].strip())  # " | CNN"
+        yield Passage(text=title, source=f"fwd_news/{item.get('domain', '')}#{number}",
+                      date=item.get("published"))
+
+
+# The second round: read after READERS, with their own generator and caps.
+NEW_READERS = {"isot_bodies": _isot_bodies, "reuters_2016": _reuters_2016, "bbc_rss": _bbc_rss,
+               "fwd_news": _fwd_news}
+# Per source and pre-filter group (see ``group``): at most this many passages.
+NEW_CAPS = {
+    "isot_bodies": {"sanctions_relief": 400, "prisoner_release": 250, "diplomatic_move": 200,
+                    "hard_negative": 130, "other": 90},
+    "reuters_2016": {"sanctions_relief": 100, "prisoner_release": 80, "diplomatic_move": 60,
+                     "hard_negative": 40, "other": 30},
+    "bbc_rss": {"sanctions_relief": 30, "prisoner_release": 30, "diplomatic_move": 25,
+                "hard_negative": 20, "other": 20},
+    "fwd_news": {"sanctions_relief": 40, "prisoner_release": 60, "diplomatic_move": 40,
+                 "hard_negative": 40, "other": 40},
+}
+# Pre-filter groups of the second round, tried in this order; like PREFILTER they only
+# enrich a group, they decide nothing about a label.
+RELIEF_VERB = re.compile(r"\b(lift\w*|eas(e|ed|es|ing)|suspend\w*|suspension|waiv\w*|relax\w*|scrap\w*"
+                         r"|end(s|ed|ing)?|unfr[eo]\w*|remov\w*|roll(ed|s|ing)? back|relief|revok\w*"
+                         r"|rescind\w*|exempt\w*|delist\w*|loosen\w*|dropp?\w*|expire[sd]?|lapse[sd]?)\b",
+                         re.IGNORECASE)
+SANCTION_NOUN = re.compile(r"\b(sanction\w*|embargo\w*|restrictive measures|blacklist\w*|travel ban"
+                           r"|arms ban|asset freeze)\b", re.IGNORECASE)
+HARD_NEGATIVE = re.compile(r"\b(sanction\w*|embargo\w*|blacklist\w*|arrest\w*|detain\w*|jail\w*|sentenc\w*"
+                           r"|hostage\w*|prisoner\w*|kidnap\w*|abduct\w*|ultimatum|expel\w*|threat\w*)\b",
+                           re.IGNORECASE)
+
+
+def group(text: str) -> str:
+    """The second round's pre-filter group of a passage (an enrichment, not a label)."""
+    if SANCTION_NOUN.search(text) and RELIEF_VERB.search(text):
+        return "sanctions_relief"
+    verb, noun = STRONG["prisoner_release"]
+    if verb.search(text) and noun.search(text):
+        return "prisoner_release"
+    if HARD_NEGATIVE.search(text):
+        return "hard_negative"
+    if PREFILTER["diplomatic_move"].search(text):
+        return "diplomatic_move"
+    return "other"
+
+
+def near_key(text: str) -> str:
+    """Texts equal up to case, punctuation and spacing count as one (near-duplicates)."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def select_new(passages: list[Passage], *, source: str, rng: random.Random) -> list[Passage]:
+    """Per pre-filter group, a seeded sample up to the source's cap."""
+    groups: dict[str, list[Passage]] = {name: [] for name in NEW_CAPS[source]}
+    for passage in passages:
+        groups[group(passage.text)].append(passage)
+    chosen: list[Passage] = []
+    for name, members in groups.items():
+        chosen.extend(rng.sample(members, min(NEW_CAPS[source][name], len(members))))
+    return chosen
+
+
 def usable(text: str) -> bool:
     letters = sum(ch.isalpha() for ch in text)
     upper = sum(ch.isupper() for ch in text)
@@ -254,7 +404,52 @@ def build(source_dir: Path, *, seed: int = SEED) -> tuple[list[dict[str, str | N
                 rows[key] = {"hash": key, "text": passage.text, "source": passage.source,
                              "date": passage.date}
                 counts[f"{name} selected"] += 1
+    # The second round: its own generator, so the selection above is left as it was.
+    rng = random.Random(f"{seed}/v2")
+    keys = {near_key(str(row["text"])) for row in rows.values()}
+    for name, reader in NEW_READERS.items():
+        folder = source_dir / name
+        if not folder.is_dir():
+            print(f"skipped {name}: no folder {folder} (see the module docstring)", file=sys.stderr)
+            continue
+        passages = []
+        for passage in reader(folder):
+            text = normalise(passage.text)
+            if usable(text) and near_key(text) not in keys:
+                keys.add(near_key(text))
+                passages.append(Passage(text=text, source=passage.source, date=passage.date))
+        counts[f"{name} passages"] = len(passages)
+        for passage in select_new(passages, source=name, rng=rng):
+            key = text_hash(passage.text)
+            if key not in rows:
+                rows[key] = {"hash": key, "text": passage.text, "source": passage.source,
+                             "date": passage.date}
+                counts[f"{name} selected"] += 1
+                counts[f"{name} selected {group(passage.text)}"] += 1
     return sorted(rows.values(), key=lambda row: str(row["hash"])), counts
+
+
+def write_candidates(rows: list[dict[str, str | None]], folder: Path, *, seed: int = SEED,
+                     labels: Path = LABELS_FILE, chunks: int = 5) -> Counter[str]:
+    """The passages not labelled yet, shuffled, in one file and in ``chunks`` parts."""
+    with labels.open(encoding="utf-8") as handle:
+        labelled = {json.loads(line)["hash"] for line in handle if line.strip()}
+    new = [{"hash": row["hash"], "text": row["text"], "source": row["source"]}
+           for row in rows if row["hash"] not in labelled]
+    random.Random(seed).shuffle(new)
+    parts = folder / "candidates_v2"
+    parts.mkdir(parents=True, exist_ok=True)
+    outputs = [(folder / "topic_candidates_v2.jsonl", new)]
+    size = -(-len(new) // chunks)
+    outputs += [(parts / f"chunk-{n + 1}.jsonl", new[n * size:(n + 1) * size]) for n in range(chunks)]
+    for path, part in outputs:
+        with path.open("w", encoding="utf-8") as handle:
+            for row in part:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    counts: Counter[str] = Counter(group(str(row["text"])) for row in new)
+    counts["labelled, still produced"] = sum(row["hash"] in labelled for row in rows)
+    counts["labelled, not produced"] = len(labelled - {row["hash"] for row in rows})
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, default=None,
                         help=f"default: $NEWSMON_CACHE/corpora/{CORPUS_FILE}")
+    parser.add_argument("--candidates", type=Path, default=None,
+                        help="also write the unlabelled passages for labelling to this folder")
     args = parser.parse_args(argv)
     if not args.source.is_dir():
         parser.error(f"--source {args.source} is not a folder")
@@ -277,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in sorted(counts.items()):
         print(f"{key:28} {value:7,}")
     print(f"wrote {len(rows):,} passages to {out}")
+    if args.candidates:
+        for key, value in sorted(write_candidates(rows, args.candidates, seed=args.seed).items()):
+            print(f"candidates {key:28} {value:7,}")
+        print(f"wrote the candidates to {args.candidates}")
     return 0
 
 
