@@ -459,16 +459,16 @@ def expected_alerts(messages: list[dict], watch_file) -> dict[str, str]:
     from newsmon.analysis.analyse import Analyser, analyse
     from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord
     from newsmon.analysis.name_matcher import WatchMatcher
-    from newsmon.analysis.topics import TopicRules
+    from newsmon.analysis.topic_tagger import TopicTagger
     from newsmon.analysis.watch_entries import load_watchlist_file
 
-    analyser, rules = Analyser(), TopicRules.load()
+    analyser, tagger = Analyser(), TopicTagger.load()
     matcher = WatchMatcher(load_watchlist_file(watch_file))
     found = {}
     for message in messages:
         record = KafkaRecord("expected", 0, 0, None, b"", 0)
         item = AnalysedArticle(record=record, article=Article.from_message(message))
-        for alert in analyse(item, analyser, rules, matcher, alert_time=datetime.now(UTC)).alerts:
+        for alert in analyse(item, analyser, tagger, matcher, alert_time=datetime.now(UTC)).alerts:
             found[alert.alert_id] = f"{alert.person} in {message['article_id']} {message['url']}"
     return found
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from newsmon.analysis.analyse import Analyser, text_of, with_reading, with_topics
 from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord
-from newsmon.analysis.topics import TopicRules
+from newsmon.analysis.topic_tagger import TopicTagger
 from newsmon.connectors.elasticsearch import drop_index, make_client, setup_index, write_documents
 from newsmon.connectors.search import SearchRequest, build_search
 from newsmon.pipelines.index_articles import article_document
@@ -38,12 +38,12 @@ WORDS = ["prisoners", "talks", "sanctions", "embassy", "airline", "journalists",
 
 def pipeline_documents(count: int) -> list[dict]:
     """Documents made by the pipeline's steps from ``count`` synthetic stories."""
-    analyser, rules = Analyser(), TopicRules.load()
+    analyser, tagger = Analyser(), TopicTagger.load()
     items = [AnalysedArticle(record=KafkaRecord("news.articles", 0, 0, None, json.dumps(m).encode(), 0),
                              article=Article.from_message(m)) for m in messages(count, seed=21)]
     texts = [text_of(item) for item in items]
     readings = analyser.read(texts)
-    return [article_document(with_topics(with_reading(item, text, reading, analyser.provenance), rules))
+    return [article_document(with_topics(with_reading(item, text, reading, analyser.provenance), tagger))
             for item, text, reading in zip(items, texts, readings, strict=True)]
 
 

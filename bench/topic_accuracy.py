@@ -1,4 +1,4 @@
-"""Benchmark: topic-tagging accuracy on real reporting, next to a keyword baseline in the same run.
+"""Benchmark: topic-tagging accuracy on real reporting, three taggers measured in the same run.
 
 The passages come from public news datasets (``bench/topic_corpus.py`` extracts them into
 ``$NEWSMON_CACHE/corpora/``); the labels, keyed by the sha256 of each passage, are in
@@ -6,34 +6,34 @@ The passages come from public news datasets (``bench/topic_corpus.py`` extracts 
 by default, whose labels must match the frozen digest ``bench/topic_labels.test.sha256``)
 this prints per-topic precision, recall and F1 of
 
-1. the rules tagger the pipeline runs: ``TopicRules.load()`` and ``tag_topics`` over
-   ``sentences_of(nlp(text))``, each passage read as a one-item article (its first
-   sentence as the title), with the model ``load_model()`` gives;
-2. a naive keyword tagger: a topic when the passage contains one of its words (for
-   sanctions relief, a relief word and a sanctions word).
+1. the tagger the pipeline runs (``TopicTagger.load()``: the learned model of
+   ``seeds/topic_model.json.gz`` with the rules), each passage read as a one-item
+   article (its first sentence as the title), with the model ``load_model()`` gives;
+2. the rules alone (``seeds/topic_rules.yaml``, as the pipeline ran them before the model);
+3. a naive keyword tagger: a topic when the passage contains one of its words (for
+   sanctions relief, a relief word and a sanctions word);
 
-``--errors`` lists the rules tagger's false positives and false negatives (hash and the
-first 100 characters); ``--errors keywords`` the baseline's. Run from the repository root::
+and the time spaCy and each tagger take per passage. ``--errors`` lists the pipeline
+tagger's false positives and false negatives (hash and the first 100 characters);
+``--errors rules`` or ``--errors keywords`` another's. Run from the repository root::
 
-    python -m bench.topic_accuracy [--split test|dev|train] [--errors [rules|keywords]]
+    python -m bench.topic_accuracy [--split test|dev|train] [--errors [learned|rules|keywords]]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bench.topic_corpus import corpus_path
-from bench.topic_labels import SPLITS, TOPICS, LabelsError, check_frozen, load
+from bench.topic_labels import DIGEST_FILE, LABELS_FILE
+from newsmon.topic_labels import SPLITS, TOPICS, LabelsError, check_frozen, load, load_texts
+from newsmon.topic_training import score
 
-BUILD_HINT = ("build it with: python -m bench.topic_corpus --source DIR "
-              "(DIR holds the datasets; bench/topic_corpus.py's docstring says where to get each)")
 # The baseline's words: what a user would type into a keyword filter, nothing more.
 KEYWORDS = {
     "prisoner_release": re.compile(
@@ -48,79 +48,11 @@ RELIEF_WORDS = re.compile(r"\b(lift(s|ed|ing)?|eas(e|es|ed|ing)|suspend(s|ed)?|w
 SANCTION_WORDS = re.compile(r"\b(sanctions?|embargo(es)?)\b", re.IGNORECASE)
 
 
-class CorpusMissingError(Exception):
-    """The cached passages are not there (or not all of them)."""
-
-
-@dataclass(frozen=True)
-class Scores:
-    true_positives: int
-    false_positives: int
-    false_negatives: int
-
-    @property
-    def precision(self) -> float:
-        found = self.true_positives + self.false_positives
-        return self.true_positives / found if found else 0.0
-
-    @property
-    def recall(self) -> float:
-        wanted = self.true_positives + self.false_negatives
-        return self.true_positives / wanted if wanted else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-
-def load_texts(path: Path, hashes: Iterable[str]) -> dict[str, str]:
-    """The cached text of each wanted hash; :class:`CorpusMissingError` names the command to build it."""
-    if not path.exists():
-        msg = f"no topic corpus at {path}: {BUILD_HINT}"
-        raise CorpusMissingError(msg)
-    wanted = set(hashes)
-    texts: dict[str, str] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if row["hash"] in wanted:
-                texts[row["hash"]] = row["text"]
-    missing = wanted - texts.keys()
-    if missing:
-        msg = (f"{len(missing)} labelled passages are not in {path} (e.g. {sorted(missing)[0]}): "
-               f"a dataset is missing or differs; {BUILD_HINT}")
-        raise CorpusMissingError(msg)
-    return texts
-
-
 def keyword_topics(text: str) -> set[str]:
     found = {topic for topic, pattern in KEYWORDS.items() if pattern.search(text)}
     if RELIEF_WORDS.search(text) and SANCTION_WORDS.search(text):
         found.add("sanctions_relief")
     return found
-
-
-def rules_tagger() -> tuple[Callable[[str], set[str]], str]:
-    """The pipeline's tagger as a function of one passage, and what it is (model and rules version)."""
-    from newsmon.analysis.nlp import load_model, model_id
-    from newsmon.analysis.text import sentences_of
-    from newsmon.analysis.topics import TopicRules, tag_topics
-
-    nlp = load_model()
-    rules = TopicRules.load()
-
-    def tag(text: str) -> set[str]:
-        return {t.name for t in tag_topics(sentences_of(nlp(text)), rules)} & set(TOPICS)
-
-    return tag, f"{model_id(nlp)}, topic rules {rules.version}"
-
-
-def score(predicted: Mapping[str, set[str]], gold: Mapping[str, Mapping[str, bool]], topic: str) -> Scores:
-    tp = sum(1 for h, labels in gold.items() if labels[topic] and topic in predicted[h])
-    fp = sum(1 for h, labels in gold.items() if not labels[topic] and topic in predicted[h])
-    fn = sum(1 for h, labels in gold.items() if labels[topic] and topic not in predicted[h])
-    return Scores(tp, fp, fn)
 
 
 def print_table(results: Sequence[tuple[str, Mapping[str, set[str]]]],
@@ -151,34 +83,46 @@ def print_errors(predicted: Mapping[str, set[str]], gold: Mapping[str, Mapping[s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=SPLITS, default="test")
-    parser.add_argument("--errors", nargs="?", const="rules", choices=("rules", "keywords"),
-                        help="list the errors of the rules tagger (default) or of the keyword baseline")
+    parser.add_argument("--errors", nargs="?", const="learned", choices=("learned", "rules", "keywords"),
+                        help="list the errors of the pipeline's tagger (default), the rules or the keywords")
     parser.add_argument("--corpus", type=Path, default=None, help="default: $NEWSMON_CACHE/corpora/")
     args = parser.parse_args(argv)
     try:
-        rows = load()
-        digest = check_frozen(rows)  # a changed test split is refused whichever split is scored
+        rows = load(LABELS_FILE)
+        digest = check_frozen(rows, DIGEST_FILE)  # a changed test split is refused whichever split is scored
         rows = [row for row in rows if row["split"] == args.split]
         texts = load_texts(args.corpus or corpus_path(), (row["hash"] for row in rows))
-    except (LabelsError, CorpusMissingError) as error:
+    except LabelsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     gold = {row["hash"]: row["labels"] for row in rows}
+    hashes = list(gold)
 
+    from newsmon.analysis.nlp import load_model, model_id
+    from newsmon.analysis.text import sentences_of
+    from newsmon.analysis.topic_tagger import TopicTagger
+
+    nlp, learned = load_model(), TopicTagger.load()
+    rules_only = TopicTagger(rules=learned.rules)
     started = time.perf_counter()
-    tag, what = rules_tagger()
-    loaded = time.perf_counter()
-    rules_predicted = {h: tag(texts[h]) for h in gold}
-    tagged = time.perf_counter()
-    keyword_predicted = {h: keyword_topics(texts[h]) for h in gold}
+    docs = nlp.pipe([texts[h] for h in hashes], batch_size=64)
+    read = dict(zip(hashes, (sentences_of(doc) for doc in docs), strict=True))
+    seconds = {"spaCy": time.perf_counter() - started}
+    predicted = {}
+    for name, tagger in (("learned", learned), ("rules", rules_only)):
+        started = time.perf_counter()
+        predicted[name] = {h: {tag.name for tag in tagger.tag(read[h])} & set(TOPICS) for h in hashes}
+        seconds[name] = time.perf_counter() - started
+    predicted["keywords"] = {h: keyword_topics(texts[h]) for h in hashes}
 
     print(f"split {args.split}: {len(gold)} passages (test digest {digest[:16]}, frozen)")
-    print(f"rules tagger: {what}; model load {loaded - started:.1f} s, "
-          f"{1000 * (tagged - loaded) / max(len(gold), 1):.1f} ms/passage\n")
-    print_table([("rules", rules_predicted), ("keywords", keyword_predicted)], gold)
+    print(f"learned: {learned.provenance}; spaCy {model_id(nlp)}")
+    each = ", ".join(f"{name} {1000 * s / max(len(gold), 1):.2f} ms" for name, s in seconds.items())
+    share = seconds["learned"] / seconds["spaCy"]
+    print(f"per passage: {each}; the learned tagger costs {share:.1%} of spaCy's time\n")
+    print_table([(name, predicted[name]) for name in ("learned", "rules", "keywords")], gold)
     if args.errors:
-        chosen = rules_predicted if args.errors == "rules" else keyword_predicted
-        print_errors(chosen, gold, texts, name=args.errors)
+        print_errors(predicted[args.errors], gold, texts, name=args.errors)
     return 0
 
 

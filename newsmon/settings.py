@@ -210,6 +210,9 @@ class Settings:
         "public (loopback, private and link-local addresses are refused otherwise)", _networks)
     topic_rules: Path | None = _setting(
         None, "topic rules YAML file (default: the packaged seeds/topic_rules.yaml)", Path)
+    topic_model: Path | None = _setting(
+        None, "learned topic model (default: the packaged seeds/topic_model.json.gz; "
+        "`newsmon topics train` writes one)", Path)
     gazetteer: Path | None = _setting(
         None, "gazetteer YAML file (default: the packaged seeds/gazetteer.yaml)", Path)
     kafka_heap: str = _setting("512m", "JVM heap of the local Kafka broker", _heap)

@@ -24,9 +24,10 @@ from newsmon.topic_labels import (
 )
 
 PACKAGED_MODEL = Path(__file__).resolve().parents[1] / "seeds" / "topic_model.json.gz"
-TRAIN_HELP = ("fit the learned topic tagger on the train split of the labelled corpus, choose each "
-              "topic's regularisation and threshold on the dev split, and write the model "
-              "(needs scikit-learn: pip install 'newsmon[train]'; the test split is not read)")
+TRAIN_HELP = ("fit the learned topic tagger on the train and dev splits of the labelled corpus, "
+              "choosing each topic's regularisation and threshold by 5-fold cross-validation, and "
+              "write the model (needs scikit-learn: pip install 'newsmon[train]'; the test split "
+              "is not read)")
 EVAL_HELP = ("score the topic tagger (the learned model with the rules, as the pipeline runs it) on a "
              "split of the labelled corpus: precision, recall and F1 per topic, then the passages it "
              "got wrong")
@@ -51,8 +52,8 @@ def add_topic_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParse
         else:
             sub.add_argument("--model", type=Path, default=None,
                              help="the model file (default: the packaged seeds/topic_model.json.gz)")
-            sub.add_argument("--split", choices=SPLITS, default="dev",
-                             help="which split to score (default dev; test only to report, never to tune)")
+            sub.add_argument("--split", choices=SPLITS, default="test",
+                             help="the split to score (default test, to report; training fits train and dev)")
             sub.add_argument("--errors", type=int, default=20, metavar="N",
                              help="list up to N wrong passages per topic and kind (default 20)")
 

@@ -96,7 +96,7 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
     spacy_processes = nlp_processes(pipeline.options)
     entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes,
                                                                      gazetteer=settings.gazetteer)
-    topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules)
+    topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules, settings.topic_model)
     matched = topics.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings),
                                                                   refresh_seconds=options.watchlist_refresh)
     alerted = matched.articles | "WriteAlerts" >> WriteAlerts(settings)

@@ -1,4 +1,6 @@
-"""TagTopics: the topic rules of ``seeds/topic_rules.yaml`` applied to each analysed article."""
+"""TagTopics: the topic tagger (learned model and rules, :mod:`newsmon.analysis.topic_tagger`)
+applied to each analysed article.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +11,23 @@ from apache_beam.metrics import Metrics
 
 from newsmon.analysis.analyse import with_topics
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.analysis.topics import TopicRules
+from newsmon.analysis.topic_tagger import TopicTagger
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
 
 STAGE = "topics"
 
 
 class _Tag(beam.DoFn):
-    def __init__(self, rules: Path | None) -> None:
-        self._rules_file = rules
+    def __init__(self, rules: Path | None, model: Path | None) -> None:
+        self._files = rules, model
         self._tagged = Metrics.counter("TagTopics", "topics")
 
     def setup(self) -> None:
-        self._rules = TopicRules.load(self._rules_file)
+        self._tagger = TopicTagger.load(*self._files)
 
     def process(self, item: AnalysedArticle):
         try:
-            tagged = with_topics(item, self._rules)
+            tagged = with_topics(item, self._tagger)
         except Exception as exc:  # noqa: BLE001 - one article's failure is its own dead letter
             yield dead_letter(item, STAGE, exc)
             return
@@ -35,12 +37,13 @@ class _Tag(beam.DoFn):
 
 class TagTopics(beam.PTransform):
     """Returns outputs ``articles`` (AnalysedArticle with their topics) and ``deadletter``;
-    ``rules`` is a topic-rules file (default: the packaged ``seeds/topic_rules.yaml``).
+    ``rules`` is a topic-rules file and ``model`` a learned model (default: the packaged
+    ``seeds/topic_rules.yaml`` and ``seeds/topic_model.json.gz``).
     """
 
-    def __init__(self, rules: Path | None = None) -> None:
+    def __init__(self, rules: Path | None = None, model: Path | None = None) -> None:
         super().__init__()
-        self._rules = rules
+        self._files = rules, model
 
     def expand(self, articles):
-        return articles | "Tag" >> beam.ParDo(_Tag(self._rules)).with_outputs(DEAD_LETTER, main="articles")
+        return articles | "Tag" >> beam.ParDo(_Tag(*self._files)).with_outputs(DEAD_LETTER, main="articles")

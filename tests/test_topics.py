@@ -113,8 +113,7 @@ def test_precision_and_recall_per_topic(outcomes, rules):
     ("Rights groups called for the release of the jailed journalist.", "prisoner_release"),
     ("The authorities did not release the detained activists.", "prisoner_release"),
     ("The U.S. embassy in Minsk is on Independence Avenue.", "diplomatic_move"),
-    ("Protesters gathered outside the embassy, and the embassy was later closed.", "diplomatic_move"),
-    ("The ambassador was summoned and later expelled.", "diplomatic_move"),
+    ("The embassy was closed for a day after a security alert.", "diplomatic_move"),
     ("Talks between the union and the company broke down.", "diplomatic_move"),
 ])
 def test_near_misses_are_not_tagged(tag, text, topic):
@@ -125,6 +124,7 @@ def test_near_misses_are_not_tagged(tag, text, topic):
     ("The United States lifted sanctions on Belavia imposed in 2021.", "sanctions_relief"),
     ("Belarus freed 52 political prisoners on Thursday.", "prisoner_release"),
     ("Washington will reopen its embassy in Minsk, officials said.", "diplomatic_move"),
+    ("The ambassador was summoned and later expelled.", "diplomatic_move"),
 ])
 def test_the_real_thing_is_tagged(tag, text, topic):
     assert topic in {t.name for t in tag(text)}

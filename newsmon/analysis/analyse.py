@@ -18,7 +18,7 @@ from newsmon.analysis.messages import AnalysedArticle
 from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.nlp import load_model, model_id
 from newsmon.analysis.text import Sentence, article_text, sentences_of
-from newsmon.analysis.topics import TopicRules, tag_topics
+from newsmon.analysis.topic_tagger import TopicTagger
 
 MAX_CHARACTERS = 100_000  # beyond this an "article" is a dump; its start is what matters
 UNUSED_COMPONENTS: tuple[str, ...] = ()  # every component of en_core_web_sm is used (senter is off)
@@ -52,9 +52,9 @@ def with_reading(item: AnalysedArticle, text: str, reading: Reading,
                                provenance=item.provenance | provenance)
 
 
-def with_topics(item: AnalysedArticle, rules: TopicRules) -> AnalysedArticle:
-    return dataclasses.replace(item, topics=tuple(tag_topics(item.sentences, rules)),
-                               provenance=item.provenance | {"topic_rules": rules.version})
+def with_topics(item: AnalysedArticle, tagger: TopicTagger) -> AnalysedArticle:
+    return dataclasses.replace(item, topics=tuple(tagger.tag(item.sentences)),
+                               provenance=item.provenance | tagger.provenance)
 
 
 def with_alerts(item: AnalysedArticle, matcher: WatchMatcher, *, alert_time: datetime) -> AnalysedArticle:
@@ -67,10 +67,10 @@ def with_alerts(item: AnalysedArticle, matcher: WatchMatcher, *, alert_time: dat
     return dataclasses.replace(item, alerts=tuple(alerts))
 
 
-def analyse(item: AnalysedArticle, analyser: Analyser, rules: TopicRules, matcher: WatchMatcher, *,
+def analyse(item: AnalysedArticle, analyser: Analyser, tagger: TopicTagger, matcher: WatchMatcher, *,
             alert_time: datetime) -> AnalysedArticle:
     """Every step the pipeline runs on an article before indexing it, in this process."""
     text = text_of(item)
     [reading] = analyser.read([text])
     item = with_reading(item, text, reading, analyser.provenance)
-    return with_alerts(with_topics(item, rules), matcher, alert_time=alert_time)
+    return with_alerts(with_topics(item, tagger), matcher, alert_time=alert_time)

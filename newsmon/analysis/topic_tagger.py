@@ -3,9 +3,10 @@ the rules alone for the topics it has none for (a user's own topics).
 
 Each sentence, the title included, gets a probability per topic; an article's score is its
 best sentence's, and the topic is tagged when that reaches the threshold chosen for it on
-the dev split. The sentences that reach it are the evidence, in article order. The rules
-still count inside the model: their weight per sentence is one of its features, so their
-vetoes (negation, appeals, threats) and their high-precision patterns carry over.
+training. The sentences that reach it are the evidence, in article order. The rules count
+twice: their weight per sentence is one of the model's features, so their vetoes
+(negation, appeals, threats) carry over; and the few patterns that proved precise on the
+labelled real reporting (the model's ``trusted_patterns``) tag a sentence on their own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from pathlib import Path
 from newsmon.analysis.text import Sentence
 from newsmon.analysis.topic_features import sentence_features
 from newsmon.analysis.topic_model import TopicModel
-from newsmon.analysis.topics import TopicRules, TopicTag, evidence_texts, rule_weights, tag_topics
+from newsmon.analysis.topics import (
+    TopicRules,
+    TopicTag,
+    evidence_texts,
+    firm_patterns,
+    rule_weights,
+    tags_from_weights,
+)
 
 
 @dataclass(frozen=True)
@@ -42,15 +50,17 @@ class TopicTagger:
         gives them, title first), best first.
         """
         heads = self.model.heads if self.model is not None else {}
-        by_rules = [tag for tag in tag_topics(sentences, self.rules) if tag.name not in heads]
+        weights = rule_weights(sentences, self.rules)
+        by_rules = tags_from_weights(sentences, weights, self.rules, skip=heads)
         if not heads or not sentences:
             return by_rules
-        weights = rule_weights(sentences, self.rules)
         features = [sentence_features(sentence, weight) for sentence, weight in zip(sentences, weights,
                                                                                      strict=True)]
         learned = []
         for name, head in heads.items():
-            scores = [head.probability(found) for found in features]
+            scores = [1.0 if firm_patterns(sentence, self.rules, name, head.trusted_patterns)
+                      else head.probability(found)
+                      for sentence, found in zip(sentences, features, strict=True)]
             best = max(scores)
             if best >= head.threshold:
                 shown = (s for s, score in zip(sentences, scores, strict=True) if score >= head.threshold)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,17 +157,30 @@ def tag_topics(sentences: Sequence[Sentence], rules: TopicRules, *,
     return tags_from_weights(sentences, weights, rules, title_sentences=title_sentences)
 
 
-def rule_weights(sentences: Sequence[Sentence], rules: TopicRules) -> list[dict[str, float]]:
-    """Per sentence, the best pattern weight each topic reaches there (topics with none left out)."""
-    weights = []
+@dataclass(frozen=True)
+class RuleReading:
+    """What the rules find in one sentence: the best pattern weight per topic (topics with
+    none left out), and the topics whose best match there was hedged (an appeal, speculation).
+    """
+
+    weights: Mapping[str, float]
+    hedged: frozenset[str] = frozenset()
+
+
+def rule_weights(sentences: Sequence[Sentence], rules: TopicRules) -> list[RuleReading]:
+    """The rules' reading of each sentence."""
+    readings = []
     for sentence in sentences:
         tree = _Tree(sentence)
-        weights.append({topic.name: weight for topic in rules.topics
-                        if (weight := _sentence_weight(topic, tree, rules.scoring)) > 0.0})
-    return weights
+        found = {topic.name: _sentence_weight(topic, tree, rules.scoring) for topic in rules.topics}
+        matched = {name: result for name, result in found.items() if result[0] > 0.0}
+        readings.append(RuleReading(weights={name: weight for name, (weight, _) in matched.items()},
+                                    hedged=frozenset(name for name, (_, firm) in matched.items()
+                                                     if not firm)))
+    return readings
 
 
-def tags_from_weights(sentences: Sequence[Sentence], weights: Sequence[Mapping[str, float]],
+def tags_from_weights(sentences: Sequence[Sentence], weights: Sequence[RuleReading],
                       rules: TopicRules, *, title_sentences: int = 1,
                       skip: Iterable[str] = ()) -> list[TopicTag]:
     """:func:`tag_topics` from :func:`rule_weights` already worked out; topics in ``skip`` left out."""
@@ -176,8 +189,8 @@ def tags_from_weights(sentences: Sequence[Sentence], weights: Sequence[Mapping[s
         raise ValueError(msg)
     skipped = set(skip)
     tags = [tag for topic in rules.topics if topic.name not in skipped
-            and (tag := _tag_topic(topic, sentences, [w.get(topic.name, 0.0) for w in weights], rules.scoring,
-                                   title_sentences)) is not None]
+            and (tag := _tag_topic(topic, sentences, [w.weights.get(topic.name, 0.0) for w in weights],
+                                   rules.scoring, title_sentences)) is not None]
     return sorted(tags, key=lambda tag: (-tag.score, tag.name))
 
 
@@ -205,17 +218,37 @@ def evidence_texts(sentences: Iterable[Sentence], limit: int) -> tuple[str, ...]
     return tuple(seen)
 
 
-def _sentence_weight(topic: Topic, tree: _Tree, scoring: Scoring) -> float:
-    """The best weight any pattern of ``topic`` reaches in one sentence (0 if none)."""
-    best = 0.0
+def firm_patterns(sentence: Sentence, rules: TopicRules, topic: str,
+                  among: Collection[str] | None = None) -> set[str]:
+    """The ids of the patterns of ``topic`` (of those ``among``, when given) that match
+    ``sentence`` at their full weight: not vetoed, not hedged.
+    """
+    if among is not None and not among:
+        return set()
+    tree = _Tree(sentence)
+    patterns = [p for t in rules.topics if t.name == topic for p in t.patterns
+                if (among is None or p.id in among) and not p.trigger.lemma.isdisjoint(tree.forms)]
+    return {pattern.id for pattern in patterns
+            if any(pattern.trigger.accepts(tree.tokens, index)
+                   and _match_weight(pattern, tree, index, rules.scoring) >= pattern.weight
+                   for index in range(len(tree.tokens)))}
+
+
+def _sentence_weight(topic: Topic, tree: _Tree, scoring: Scoring) -> tuple[float, bool]:
+    """The best weight any pattern of ``topic`` reaches in one sentence (0 if none), and
+    whether that best match is firm (not hedged).
+    """
+    best, firm = 0.0, False
     for pattern in topic.patterns:
         # Skip patterns that cannot beat the best match so far or whose trigger is absent.
         if pattern.weight <= best or pattern.trigger.lemma.isdisjoint(tree.forms):
             continue
         for index in range(len(tree.tokens)):
             if pattern.trigger.accepts(tree.tokens, index):
-                best = max(best, _match_weight(pattern, tree, index, scoring))
-    return best
+                weight = _match_weight(pattern, tree, index, scoring)
+                if weight > best:
+                    best, firm = weight, weight >= pattern.weight
+    return best, firm
 
 
 def _match_weight(pattern: Pattern, tree: _Tree, trigger: int, scoring: Scoring) -> float:

@@ -15,7 +15,7 @@ import pytest
 from newsmon.analysis.analyse import Analyser, analyse
 from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord
 from newsmon.analysis.name_matcher import WatchMatcher
-from newsmon.analysis.topics import TopicRules
+from newsmon.analysis.topic_tagger import TopicTagger
 from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.article import article_id
 from newsmon.connectors.kafka import make_producer
@@ -60,7 +60,7 @@ def analysed(message_json: str = json.dumps(SEED_MESSAGE)) -> AnalysedArticle:
     the example watch list raises.
     """
     matcher = WatchMatcher(load_watchlist_file(EXAMPLE_WATCHLIST))
-    return analyse(parsed(json.loads(message_json)), analyser(), TopicRules.load(), matcher,
+    return analyse(parsed(json.loads(message_json)), analyser(), TopicTagger.load(), matcher,
                    alert_time=datetime(2026, 11, 25, 12, 0, 5, tzinfo=UTC))
 
 
