@@ -4,7 +4,7 @@
 ``bench/topic_corpus.py`` builds: ``{"hash", "source", "labels": {topic: bool}, "split"}``,
 keyed by the sha256 of the normalised passage (the text itself stays outside the
 repository). Labels follow ``docs/topics.md``. ``bench/topic_labels.test.sha256`` freezes
-the test split: the digest of its sorted hashes and labels (:func:`test_digest`). Nothing
+the test split: the digest of its sorted hashes and labels (:func:`digest_of_test_split`). Nothing
 may tune on the test rows; the scorer refuses to score them when the digest differs.
 
     python -m bench.topic_labels            # counts per topic and split, and the digest check
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from newsmon.topic_labels import SPLITS, TOPICS, check_frozen, counts, load, test_digest
+from newsmon.topic_labels import SPLITS, TOPICS, check_frozen, counts, digest_of_test_split, load
 
 HERE = Path(__file__).resolve().parent
 LABELS_FILE = HERE / "topic_labels.jsonl"
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("passages", *TOPICS):
         values = [table[(name, s)] for s in SPLITS]
         print(f"{name:18}" + "".join(f"{v:8}" for v in (*values, sum(values))))
-    digest = test_digest(rows)
+    digest = digest_of_test_split(rows)
     if args.freeze:
         if DIGEST_FILE.exists() and DIGEST_FILE.read_text(encoding="utf-8").split()[0] != digest:
             print(f"refused: {DIGEST_FILE} already freezes another test split")

@@ -5,7 +5,7 @@ test digest, and the passages' texts kept outside the repository.
 ``bench/topic_corpus.py`` builds: ``{"hash", "source", "labels": {topic: bool}, "split"}``,
 keyed by the sha256 of the normalised passage. Labels follow ``docs/topics.md``.
 ``bench/topic_labels.test.sha256`` freezes the test split: the digest of its sorted hashes
-and labels (:func:`test_digest`). Nothing may tune on the test rows; scoring refuses them
+and labels (:func:`digest_of_test_split`). Nothing may tune on the test rows; scoring refuses them
 when the digest differs. The texts are in ``$NEWSMON_CACHE/corpora/topic_corpus.jsonl``.
 """
 
@@ -63,7 +63,7 @@ def load(path: Path = LABELS_FILE) -> list[dict]:
     return rows
 
 
-def test_digest(rows: Iterable[Mapping]) -> str:
+def digest_of_test_split(rows: Iterable[Mapping]) -> str:
     """sha256 over the test rows, sorted by hash: ``<hash> <0|1 per topic in TOPICS order>`` lines."""
     lines = sorted(f"{row['hash']} {''.join(str(int(row['labels'][t])) for t in TOPICS)}"
                    for row in rows if row["split"] == "test")
@@ -72,7 +72,7 @@ def test_digest(rows: Iterable[Mapping]) -> str:
 
 def check_frozen(rows: Iterable[Mapping], digest_file: Path = DIGEST_FILE) -> str:
     """The test digest, after checking it against the frozen one; :class:`LabelsError` if it differs."""
-    digest = test_digest(rows)
+    digest = digest_of_test_split(rows)
     if not digest_file.exists():
         msg = f"no frozen test digest at {digest_file}: run python -m bench.topic_labels --freeze first"
         raise LabelsError(msg)
