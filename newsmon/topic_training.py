@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -123,7 +124,10 @@ def train(rows: Sequence[Mapping], texts: Mapping[str, str], read: Reader, rules
         report.append(f"{topic}: C={c}, threshold {threshold:.2f} (cross-validated F1 {f1:.2f}), "
                       f"{len(heads[topic].weights):,} weights; trusted patterns: {named}")
         progress(report[-1])
-    fingerprint = hashlib.sha256("".join(sorted(row["hash"] for row in rows)).encode()).hexdigest()[:12]
+    # the version names what was learned: the same data and features give the same version
+    learned = json.dumps({name: [head.intercept, head.threshold, sorted(head.weights.items()),
+                                 head.trusted_patterns] for name, head in sorted(heads.items())})
+    fingerprint = hashlib.sha256(learned.encode()).hexdigest()[:12]
     model = TopicModel(version=f"{MODEL_NAME}-{fingerprint}",
                        trained_on=f"{len(rows)} train and dev passages, {FOLDS}-fold cross-validated",
                        heads=heads)
