@@ -60,11 +60,13 @@ def read_gsdmm(folder: Path) -> list[dict]:
     titles = [json.loads(line) for line in (folder / "T").read_text().splitlines() if line.strip()]
     fulls = [json.loads(line) for line in (folder / "TS").read_text().splitlines() if line.strip()]
     if len(titles) != len(fulls):
-        raise SystemExit(f"{folder}: T and TS differ in length ({len(titles)} vs {len(fulls)})")
+        message = f"{folder}: T and TS differ in length ({len(titles)} vs {len(fulls)})"
+        raise SystemExit(message)
     rows = []
     for index, (title, full) in enumerate(zip(titles, fulls, strict=True)):
         if title["cluster"] != full["cluster"]:
-            raise SystemExit(f"{folder}: line {index + 1}: T and TS disagree on the story")
+            message = f"{folder}: line {index + 1}: T and TS disagree on the story"
+            raise SystemExit(message)
         head, text = title["text"].strip(), full["text"].strip()
         body = text[len(head):].strip() if text.startswith(head) else text
         cluster = str(full["cluster"])
