@@ -16,6 +16,22 @@ spaCy could find no names in them and would only re-lemmatise. Entities play no 
     python -m bench.story_clustering [--part tune|test] [--stream FILE] [--grid]
 
 Tune on ``tune`` (the default); ``test`` is for the one final report.
+
+Figures (threshold 0.15, chosen on ``tune`` from 0.1/0.15/0.2/0.25/0.3; one process,
+2 shared cores), B-cubed P / R / F1, stories found vs gold:
+
+=============================  ==========================  ==========================
+method                         tune (8,016 items, 105)     test (3,093 items, 47)
+=============================  ==========================  ==========================
+core: headline + snippet       0.948 / 0.766 / 0.848, 379  0.939 / 0.711 / 0.809, 204
+core: headline only            0.855 / 0.566 / 0.681, 364  0.895 / 0.542 / 0.675, 207
+baseline: exact title          0.991 / 0.014 / 0.027       0.998 / 0.016 / 0.031
+baseline: near-duplicates      0.990 / 0.013 / 0.026       0.997 / 0.015 / 0.030
+=============================  ==========================  ==========================
+
+The core runs at 250-370 articles/s here (MinHash included; spaCy not). Google News
+snippets are short and lemmatised, so near-duplicates are rare in this set: it measures
+follow-up grouping far more than syndication.
 """
 
 from __future__ import annotations
