@@ -119,13 +119,24 @@ def setup_index(client: Elasticsearch, template: str, alias: str, version: int =
     """Install the index template ``schemas/elasticsearch/<template>.json`` for indices
     ``<alias>-v*`` and create ``<alias>-v<version>`` behind ``alias`` (the name writers use),
     unless the alias exists. Idempotent; returns the index the alias points to.
+
+    When the alias exists, fields the template added since its index was made are added to
+    that index's mapping in place (a strict mapping refuses documents with unmapped fields);
+    a change Elasticsearch cannot make in place needs ``newsmon es migrate``.
     """
     body = copy.deepcopy(load_index_template(template))
     body["index_patterns"] = [f"{alias}-v*"]
     body["meta"] = body.pop("_meta", None)
     client.indices.put_index_template(name=alias, **body)
     if client.indices.exists_alias(name=alias):
-        return next(iter(client.indices.get_alias(name=alias)))
+        current = next(iter(client.indices.get_alias(name=alias)))
+        mappings = body.get("template", {}).get("mappings", {})
+        if mappings.get("properties"):
+            try:
+                client.indices.put_mapping(index=current, properties=mappings["properties"])
+            except BadRequestError:
+                pass  # a changed field type: `newsmon es migrate` makes a new index for it
+        return current
     index = f"{alias}-v{version}"
     try:
         client.indices.create(index=index, aliases={alias: {"is_write_index": True}})

@@ -2,6 +2,7 @@
 unreachable node.
 """
 
+import copy
 import dataclasses
 import stat
 
@@ -68,3 +69,29 @@ def test_given_credentials_win_over_the_generated_ones(settings):
     assert local_credentials(other) is None
     with pytest.raises(ServiceUnavailableError):
         check_elasticsearch(other)
+
+
+def test_fields_a_template_gained_are_added_to_an_existing_index(es, index_name):
+    """An index made before a field existed refused documents with it (its mapping is strict)
+    until a migration; starting a writer adds the field in place.
+    """
+    from newsmon.connectors.elasticsearch import drop_index, setup_index
+    from newsmon.schemas import load_index_template
+
+    alias = f"{index_name}-alias"
+    older = copy.deepcopy(load_index_template("news-articles"))
+    del older["template"]["mappings"]["properties"]["provenance"]["properties"]["topic_model"]
+    older["index_patterns"] = [f"{alias}-v*"]
+    older["meta"] = older.pop("_meta", None)
+    es.indices.put_index_template(name=alias, **older)
+    es.indices.create(index=f"{alias}-v1", aliases={alias: {"is_write_index": True}})
+    try:
+        with pytest.raises(Exception, match="strict_dynamic_mapping"):
+            es.index(index=alias, id="old", document={"provenance": {"topic_model": "linear-x"}})
+        assert setup_index(es, "news-articles", alias) == f"{alias}-v1"
+        es.index(index=alias, id="new", document={"provenance": {"topic_model": "linear-x"}},
+                 refresh="wait_for")
+        found = es.search(index=alias, query={"term": {"provenance.topic_model": "linear-x"}})
+        assert found["hits"]["total"]["value"] == 1
+    finally:
+        drop_index(es, alias)
