@@ -2,7 +2,7 @@
 :mod:`~newsmon.analysis.topic_features`.
 
 Stored as JSON (``seeds/topic_model.json.gz``: weights by feature name, an intercept and the
-threshold chosen on the dev split per topic), so scoring needs neither scikit-learn nor
+threshold chosen in training per topic), so scoring needs neither scikit-learn nor
 unpickling code: a sentence's probability is the logistic of the intercept plus the
 weights of its features. ``newsmon topics train`` writes the file; its ``version`` and
 ``trained_on`` go into each article's provenance.
