@@ -382,48 +382,51 @@ def select(passages: list[Passage], *, source: str, rng: random.Random) -> list[
     return list(chosen.values())
 
 
+def _passages(name: str, reader, source_dir: Path, seen_key, seen: set[str]) -> list[Passage] | None:
+    """The usable passages of one source, each once by ``seen_key`` (None: its folder is missing)."""
+    folder = source_dir / name
+    if not folder.is_dir():
+        print(f"skipped {name}: no folder {folder} (see the module docstring)", file=sys.stderr)
+        return None
+    passages = []
+    for passage in reader(folder):
+        text = normalise(passage.text)
+        if usable(text) and seen_key(text) not in seen:
+            seen.add(seen_key(text))
+            passages.append(Passage(text=text, source=passage.source, date=passage.date))
+    return passages
+
+
+def _keep(rows: dict[str, dict[str, str | None]], passage: Passage) -> bool:
+    key = text_hash(passage.text)
+    if key in rows:
+        return False
+    rows[key] = {"hash": key, "text": passage.text, "source": passage.source, "date": passage.date}
+    return True
+
+
 def build(source_dir: Path, *, seed: int = SEED) -> tuple[list[dict[str, str | None]], Counter[str]]:
     rng = random.Random(seed)
     rows: dict[str, dict[str, str | None]] = {}
     counts: Counter[str] = Counter()
     for name, reader in READERS.items():
-        folder = source_dir / name
-        if not folder.is_dir():
-            print(f"skipped {name}: no folder {folder} (see the module docstring)", file=sys.stderr)
+        passages = _passages(name, reader, source_dir, lambda text: text, set())
+        if passages is None:
             continue
-        passages, seen = [], set()
-        for passage in reader(folder):
-            text = normalise(passage.text)
-            if usable(text) and text not in seen:
-                seen.add(text)
-                passages.append(Passage(text=text, source=passage.source, date=passage.date))
         counts[f"{name} passages"] = len(passages)
         for passage in select(passages, source=name, rng=rng):
-            key = text_hash(passage.text)
-            if key not in rows:
-                rows[key] = {"hash": key, "text": passage.text, "source": passage.source,
-                             "date": passage.date}
+            if _keep(rows, passage):
                 counts[f"{name} selected"] += 1
     # The second round: its own generator, so the selection above is left as it was.
     rng = random.Random(f"{seed}/v2")
     keys = {near_key(str(row["text"])) for row in rows.values()}
     for name, reader in NEW_READERS.items():
-        folder = source_dir / name
-        if not folder.is_dir():
-            print(f"skipped {name}: no folder {folder} (see the module docstring)", file=sys.stderr)
+        passages = _passages(name, reader, source_dir, near_key, keys)
+        if passages is None:
             continue
-        passages = []
-        for passage in reader(folder):
-            text = normalise(passage.text)
-            if usable(text) and near_key(text) not in keys:
-                keys.add(near_key(text))
-                passages.append(Passage(text=text, source=passage.source, date=passage.date))
         counts[f"{name} passages"] = len(passages)
         for passage in select_new(passages, source=name, rng=rng):
-            key = text_hash(passage.text)
-            if key not in rows:
-                rows[key] = {"hash": key, "text": passage.text, "source": passage.source,
-                             "date": passage.date}
+            if _keep(rows, passage):
                 counts[f"{name} selected"] += 1
                 counts[f"{name} selected {group(passage.text)}"] += 1
     return sorted(rows.values(), key=lambda row: str(row["hash"])), counts

@@ -21,19 +21,25 @@ if __name__ == "__main__":
 """
 
 
-def test_feed_parser_processes_end_with_a_killed_poller():
-    parent = subprocess.Popen([sys.executable, "-c", KILLED_PARENT], stdout=subprocess.PIPE, text=True)
-    worker = int(parent.stdout.readline())
+def survivor_of_killed_parent(script: str) -> int | None:
+    """Runs ``script``, which prints the pid of a process it started and SIGKILLs itself;
+    the pid if that process is still alive 10 s later (it is then killed), else None.
+    """
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
     parent.wait(30)
     parent.stdout.close()
     deadline = time.monotonic() + 10
-    while pid_alive(worker) and time.monotonic() < deadline:
+    while pid_alive(child) and time.monotonic() < deadline:
         time.sleep(0.2)
-    try:
-        assert not pid_alive(worker), f"parser process {worker} outlived its killed poller"
-    finally:
-        if pid_alive(worker):
-            os.kill(worker, signal.SIGKILL)
+    if not pid_alive(child):
+        return None
+    os.kill(child, signal.SIGKILL)
+    return child
+
+
+def test_feed_parser_processes_end_with_a_killed_poller():
+    assert survivor_of_killed_parent(KILLED_PARENT) is None, "a parser process outlived its killed poller"
 
 
 GUARDED_PARENT = """
@@ -50,15 +56,4 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def test_programs_a_killed_process_started_end_with_it():
     """Beam starts Prism with no way to tie it to its parent: the guard ends it."""
-    parent = subprocess.Popen([sys.executable, "-c", GUARDED_PARENT], stdout=subprocess.PIPE, text=True)
-    child = int(parent.stdout.readline())
-    parent.wait(30)
-    parent.stdout.close()
-    deadline = time.monotonic() + 10
-    while pid_alive(child) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    try:
-        assert not pid_alive(child), f"process {child} outlived its killed parent"
-    finally:
-        if pid_alive(child):
-            os.kill(child, signal.SIGKILL)
+    assert survivor_of_killed_parent(GUARDED_PARENT) is None, "a program outlived its killed parent"
