@@ -7,9 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from newsmon.analysis.config_files import SEEDS_PACKAGE
+from newsmon.analysis.topic_model import MODEL_FILE
 from newsmon.settings import Settings
 from newsmon.topic_labels import (
     CORPUS_FILE,
@@ -23,7 +26,7 @@ from newsmon.topic_labels import (
     load_texts,
 )
 
-PACKAGED_MODEL = Path(__file__).resolve().parents[1] / "seeds" / "topic_model.json.gz"
+PACKAGED_MODEL = Path(str(resources.files(SEEDS_PACKAGE) / MODEL_FILE))  # the seeds/ folder of a checkout
 TRAIN_HELP = ("fit the learned topic tagger on the train and dev splits of the labelled corpus, "
               "choosing each topic's regularisation and threshold by 5-fold cross-validation, and "
               "write the model (needs scikit-learn: pip install 'newsmon[train]'; the test split "

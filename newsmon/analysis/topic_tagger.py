@@ -58,9 +58,11 @@ class TopicTagger:
                                                                                      strict=True)]
         learned = []
         for name, head in heads.items():
-            scores = [1.0 if firm_patterns(sentence, self.rules, name, head.trusted_patterns)
+            # a trusted pattern can only match where the topic's rules matched at all
+            scores = [1.0 if name in reading.weights and firm_patterns(sentence, self.rules, name,
+                                                                       head.trusted_patterns)
                       else head.probability(found)
-                      for sentence, found in zip(sentences, features, strict=True)]
+                      for sentence, reading, found in zip(sentences, weights, features, strict=True)]
             best = max(scores)
             if best >= head.threshold:
                 shown = (s for s, score in zip(sentences, scores, strict=True) if score >= head.threshold)
