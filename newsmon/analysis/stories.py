@@ -179,7 +179,8 @@ class Assignment:
 
 def story_id_for(article_id: str) -> str:
     """The id of the story an article opens: stable across replays and workers."""
-    return hashlib.sha256(article_id.encode()).hexdigest()[:16]
+    # 32 hex characters: the length of article ids, which the message schemas expect of both
+    return hashlib.sha256(article_id.encode()).hexdigest()[:32]
 
 
 def profile_of(item: AnalysedArticle, idf: Callable[[str], float], config: StoryConfig | None = None
