@@ -48,9 +48,12 @@ from pathlib import Path
 
 from newsmon.analysis import story_text
 from newsmon.analysis.stories import InMemoryStoryStore, StoryConfig, assign, profile_of_text
+from newsmon.analysis.story_idf import packaged_idf
 from newsmon.settings import _default_cache
 
 STREAM = _default_cache() / "corpora" / "story_stream.jsonl"
+GRID = (0.1, 0.15, 0.2, 0.25, 0.3)
+ONLINE_THRESHOLD = 0.15  # the online IDF's own choice on ``tune`` (its weights run higher)
 
 
 def bcubed(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float, float]:
@@ -62,15 +65,18 @@ def bcubed(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float,
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
-def run_core(rows: list[dict], config: StoryConfig, *, headline_only: bool = False) -> list[str]:
+def run_core(rows: list[dict], config: StoryConfig, *, headline_only: bool = False,
+             idf: Callable[[str], float] | None = None) -> list[str]:
+    """Labels from the core; ``idf`` fixed (the packaged table), or learned online when None."""
     store, frequencies = InMemoryStoryStore(config), story_text.DocumentFrequencies()
     labels = []
     for row in rows:
         body = "" if headline_only else row["body"]
-        frequencies.add(story_text.content_words(story_text.words(f"{row['title']}\n{body}")))
+        if idf is None:
+            frequencies.add(story_text.content_words(story_text.words(f"{row['title']}\n{body}")))
         profile = profile_of_text(row["id"], row["title"], body, source=row["source"],
                                   published_at=datetime.fromisoformat(row["published_at"]),
-                                  idf=frequencies.idf, config=config)
+                                  idf=idf or frequencies.idf, config=config)
         labels.append(assign(profile, store, config).story.story_id)
     return labels
 
@@ -94,32 +100,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream", type=Path, default=STREAM)
     parser.add_argument("--part", choices=("tune", "test"), default="tune")
     parser.add_argument("--grid", action="store_true", help="try thresholds and term counts (tune part only)")
+    parser.add_argument("--idf", choices=("fixed", "online"), default="fixed",
+                        help="the IDF --grid tunes with")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in args.stream.read_text().splitlines() if line.strip()]
     rows = [row for row in rows if row["part"] == args.part]
     config = StoryConfig()
+    fixed = packaged_idf()
     if args.grid:
         if args.part != "tune":
             parser.error("--grid tunes: only on the tune part")
-        for threshold, terms in itertools.product((0.1, 0.15, 0.2, 0.25), (30,)):
+        idf = fixed if args.idf == "fixed" else None
+        for threshold, terms in itertools.product(GRID, (30,)):
             tried = dataclasses.replace(config, threshold=threshold, article_terms=terms)
-            result = measure(f"threshold={threshold} article_terms={terms}", rows,
-                             lambda r, c=tried: run_core(r, c))
+            result = measure(f"idf={args.idf} threshold={threshold} article_terms={terms}", rows,
+                             lambda r, c=tried: run_core(r, c, idf=idf))
             print(json.dumps(result), flush=True)
         return 0
     no_follow_ups = dataclasses.replace(config, threshold=float("inf"))
+    online = dataclasses.replace(config, threshold=ONLINE_THRESHOLD)
     results = [
-        measure("core: headline + snippet", rows, lambda r: run_core(r, config)),
-        measure("core: headline only", rows, lambda r: run_core(r, config, headline_only=True)),
+        measure(f"core: fixed IDF ({config.threshold})", rows, lambda r: run_core(r, config, idf=fixed)),
+        measure(f"core: online IDF ({online.threshold})", rows, lambda r: run_core(r, online)),
+        measure("core: fixed IDF, headline only", rows,
+                lambda r: run_core(r, config, headline_only=True, idf=fixed)),
         measure("baseline: exact title", rows, exact_title),
         measure("baseline: near-duplicates only", rows, lambda r: run_core(r, no_follow_ups)),
     ]
     if args.json:
         print(json.dumps({"part": args.part, "articles": len(rows), "results": results}, indent=2))
         return 0
-    print(f"part {args.part}: {len(rows)} articles, {results[0]['gold']} gold stories "
-          f"(threshold {config.threshold})")
+    print(f"part {args.part}: {len(rows)} articles, {results[0]['gold']} gold stories")
     print(f"{'method':34} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} {'stories':>8} {'art/s':>7}")
     for result in results:
         print(f"{result['method']:34} {result['precision']:6.3f} {result['recall']:6.3f} {result['f1']:6.3f} "

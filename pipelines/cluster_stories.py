@@ -16,9 +16,11 @@ per article (see the store).
 
 Ids: a story's id is derived from the article that opened it, and an article the store
 already knows keeps its story, so a replay or a retried bundle changes nothing. Term
-weights use a uniform IDF (:func:`uniform_idf`): an IDF learned online would depend on
-what the worker happened to see since it started, so the same stream would group
-differently after a restart. An Elasticsearch outage blocks the step (nothing is lost);
+weights use the fixed IDF shipped with the package (:func:`~newsmon.analysis.story_idf.packaged_idf`,
+document frequencies of real news, built by ``bench/story_idf.py``): an IDF learned online
+would depend on what the worker happened to see since it started, so the same stream
+would group differently after a restart, and a uniform one lets common words ("sanctions",
+"government") make unrelated events look alike. An Elasticsearch outage blocks the step (nothing is lost);
 an article it fails on for another reason leaves as a dead letter (stage ``stories``).
 """
 
@@ -33,6 +35,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from newsmon.analysis.messages import AnalysedArticle
 from newsmon.analysis.stories import StoryConfig, assign, profile_of
+from newsmon.analysis.story_idf import packaged_idf
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.story_store import ElasticsearchStoryStore
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
@@ -40,11 +43,6 @@ from newsmon.settings import Settings
 
 STAGE = "stories"
 KEY = "stories"  # the one key: every article goes through one serial assigner
-
-
-def uniform_idf(term: str) -> float:
-    """Every term weighs by its frequency alone (deterministic across workers and restarts)."""
-    return 1.0
 
 
 def _keyed(item: AnalysedArticle) -> tuple[str, AnalysedArticle]:
@@ -61,6 +59,7 @@ class _Assign(beam.DoFn):
                          for reason in ("new", "duplicate", "follow-up", "known")}
 
     def setup(self) -> None:
+        self._idf = packaged_idf()
         self._client = make_client(self._settings)
         self._store = ElasticsearchStoryStore(self._client, self._settings.es_index_stories, self._config)
         self._store.setup()  # waits for Elasticsearch if it is not up yet
@@ -71,7 +70,7 @@ class _Assign(beam.DoFn):
     def process(self, element: tuple[str, AnalysedArticle], assigned=beam.DoFn.StateParam(ASSIGNED)):
         _, item = element
         try:
-            assignment = assign(profile_of(item, uniform_idf, self._config), self._store, self._config)
+            assignment = assign(profile_of(item, self._idf, self._config), self._store, self._config)
         except Exception as exc:  # noqa: BLE001 - one article's failure is its own dead letter
             yield dead_letter(item, STAGE, exc)
             return
