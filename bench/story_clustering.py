@@ -52,7 +52,7 @@ from newsmon.analysis.story_idf import packaged_idf
 from newsmon.settings import _default_cache
 
 STREAM = _default_cache() / "corpora" / "story_stream.jsonl"
-GRID = (0.1, 0.15, 0.2, 0.25, 0.3)
+GRID = (0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3)
 ONLINE_THRESHOLD = 0.15  # the online IDF's own choice on ``tune`` (its weights run higher)
 
 
