@@ -71,7 +71,8 @@ def main() -> None:
     settings = dataclasses.replace(
         Settings.load(), topic_articles=f"bench.articles.{suffix}", topic_alerts=f"bench.alerts.{suffix}",
         topic_deadletter=f"bench.deadletter.{suffix}", es_index_articles=f"bench-articles-{suffix}",
-        es_index_alerts=f"bench-alerts-{suffix}", es_index_watchlist=f"bench-watchlist-{suffix}")
+        es_index_alerts=f"bench-alerts-{suffix}", es_index_watchlist=f"bench-watchlist-{suffix}",
+        es_index_stories=f"bench-stories-{suffix}")
     topics = [settings.topic_articles, settings.topic_alerts, settings.topic_deadletter]
     ensure_topics(settings, topics, partitions=1)
     es = make_client(settings)
@@ -119,7 +120,8 @@ def main() -> None:
         stop.set()
         delivery.join(30)
         webhook.close()
-        for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
+        for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist,
+                      settings.es_index_stories):
             drop_index(es, alias)
         admin = make_admin(settings)
         admin.delete_topics(topics)

@@ -116,7 +116,8 @@ def main() -> None:
     suffix = uuid.uuid4().hex[:8]
     settings = dataclasses.replace(Settings.load(), topic_articles=f"bench.articles.{suffix}",
                                    topic_deadletter=f"bench.deadletter.{suffix}",
-                                   es_index_articles=f"bench-articles-{suffix}")
+                                   es_index_articles=f"bench-articles-{suffix}",
+                                   es_index_stories=f"bench-stories-{suffix}")
     ensure_topics(settings, [settings.topic_articles, settings.topic_deadletter], partitions=1)
     es = make_client(settings)
     result = article_pipeline.run(settings, ["--start", "earliest", "--consumer_group", f"bench-{suffix}"])
@@ -137,6 +138,7 @@ def main() -> None:
     finally:
         result.cancel()
         drop_index(es, settings.es_index_articles)
+        drop_index(es, settings.es_index_stories)
         admin = make_admin(settings)
         admin.delete_topics([settings.topic_articles, settings.topic_deadletter])
         admin.close()

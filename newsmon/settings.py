@@ -181,6 +181,8 @@ class Settings:
     es_index_articles: str = _setting("news-articles", "Elasticsearch alias of the enriched articles")
     es_index_alerts: str = _setting("news-alerts", "Elasticsearch alias of the alerts")
     es_index_watchlist: str = _setting("news-watchlist", "Elasticsearch alias of the watch entries")
+    es_index_stories: str = _setting("news-stories", "Elasticsearch alias of the stories (articles grouped "
+                                     "by event)")
     es_api_key: Secret | None = _setting(None, "Elasticsearch API key (encoded form)", Secret)
     es_username: str | None = _setting(None, "Elasticsearch user for basic auth")
     es_password: Secret | None = _setting(None, "Elasticsearch password for basic auth", Secret)

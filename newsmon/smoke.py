@@ -58,7 +58,8 @@ def run_smoke(settings: Settings, progress: Progress, timeout: float = 180.0) ->
         topic_deadletter=f"newsmon.smoke.deadletter.{suffix}",
         es_index_articles=f"newsmon-smoke-articles-{suffix}",
         es_index_alerts=f"newsmon-smoke-alerts-{suffix}",
-        es_index_watchlist=f"newsmon-smoke-watchlist-{suffix}")
+        es_index_watchlist=f"newsmon-smoke-watchlist-{suffix}",
+        es_index_stories=f"newsmon-smoke-stories-{suffix}")
     topics = pipeline_topics(smoke)
     ensure_topics(smoke, topics, partitions=1)
     es = make_client(smoke)
@@ -89,7 +90,8 @@ def run_smoke(settings: Settings, progress: Progress, timeout: float = 180.0) ->
         return SmokeResult(running.runner, hits[0]["_id"], found["title"],
                            tuple(topic["name"] for topic in found["topics"]), time.monotonic() - started)
     finally:
-        for alias in (smoke.es_index_articles, smoke.es_index_alerts, smoke.es_index_watchlist):
+        for alias in (smoke.es_index_articles, smoke.es_index_alerts, smoke.es_index_watchlist,
+                      smoke.es_index_stories):
             drop_index(es, alias)
         es.close()
         admin = make_admin(smoke)

@@ -1,7 +1,7 @@
 """The newsmon pipeline: Kafka articles → parse → entities → topics → Elasticsearch.
 
-    ReadArticles → ParseArticles → ExtractEntities → TagTopics → MatchWatchlist
-                 → WriteAlerts (news-alerts, news.alerts) → IndexArticles (news-articles)
+    ReadArticles → ParseArticles → ExtractEntities → TagTopics → ClusterStories (news-stories)
+                 → MatchWatchlist → WriteAlerts (news-alerts, news.alerts) → IndexArticles (news-articles)
     any step's failure on an article ─► WriteDeadLetters (news.deadletter, step and reason)
     indexed or dead-lettered ─► CommitOffsets
 
@@ -27,6 +27,7 @@ from apache_beam.options.pipeline_options import (
 from newsmon.connectors.kafka_group_lock import GroupLock
 from newsmon.errors import ConfigError
 from newsmon.lifeline import reap_descendants_on_exit
+from newsmon.pipelines.cluster_stories import ClusterStories
 from newsmon.pipelines.commit_offsets import CommitOffsets
 from newsmon.pipelines.dead_letters import WriteDeadLetters
 from newsmon.pipelines.extract_entities import ExtractEntities
@@ -97,12 +98,13 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
     entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes,
                                                                      gazetteer=settings.gazetteer)
     topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules, settings.topic_model)
-    matched = topics.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings),
+    stories = topics.articles | "ClusterStories" >> ClusterStories(settings)
+    matched = stories.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings),
                                                                   refresh_seconds=options.watchlist_refresh)
     alerted = matched.articles | "WriteAlerts" >> WriteAlerts(settings)
     indexed = alerted.articles | "IndexArticles" >> IndexArticles(settings)
-    dead = ((parsed.deadletter, entities.deadletter, topics.deadletter, matched.deadletter,
-             alerted.deadletter, indexed.deadletter)
+    dead = ((parsed.deadletter, entities.deadletter, topics.deadletter, stories.deadletter,
+             matched.deadletter, alerted.deadletter, indexed.deadletter)
             | "AllDeadLetters" >> beam.Flatten()
             | "WriteDeadLetters" >> WriteDeadLetters(settings))
     if stop is None:  # a backfill leaves the consumer group's offsets alone

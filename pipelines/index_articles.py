@@ -31,7 +31,7 @@ def article_document(item: AnalysedArticle) -> dict[str, Any]:
     produces the same document).
     """
     document = {key: value for key, value in item.article.to_message().items() if key != "schema_version"}
-    document["story_id"] = item.article_id  # until stories are clustered
+    document["story_id"] = item.story_id or item.article_id  # unclustered: the article is its own story
     document |= index_fields(item.entities)
     document["entities"] = [entity.to_dict() for entity in item.entities]
     document["topics"] = [topic.to_message() for topic in item.topics]

@@ -120,11 +120,11 @@ def seed_analysed():
 
 @pytest.fixture
 def aliases(es):
-    """Elasticsearch aliases of this test only (articles, alerts, watchlist), removed afterwards
+    """Elasticsearch aliases of this test only (articles, alerts, watchlist, stories), removed afterwards
     with the indices and templates behind them.
     """
     suffix = uuid.uuid4().hex[:10]
-    names = {kind: f"test-{kind}-{suffix}" for kind in ("articles", "alerts", "watchlist")}
+    names = {kind: f"test-{kind}-{suffix}" for kind in ("articles", "alerts", "watchlist", "stories")}
     yield names
     for alias in names.values():
         drop_index(es, alias)
@@ -154,11 +154,13 @@ def isolated(kafka, es):
                                    topic_alerts=f"test.alerts.{suffix}",
                                    es_index_articles=f"test-articles-{suffix}",
                                    es_index_alerts=f"test-alerts-{suffix}",
-                                   es_index_watchlist=f"test-watchlist-{suffix}")
+                                   es_index_watchlist=f"test-watchlist-{suffix}",
+                                   es_index_stories=f"test-stories-{suffix}")
     topics = [settings.topic_articles, settings.topic_deadletter, settings.topic_alerts]
     ensure_topics(settings, topics, partitions=1)
     yield settings
-    for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist):
+    for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist,
+                  settings.es_index_stories):
         drop_index(es, alias)
     admin = make_admin(settings)
     admin.delete_topics(topics)

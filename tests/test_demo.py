@@ -23,7 +23,8 @@ def run_demo(settings, port: int) -> subprocess.CompletedProcess:
         "NEWSMON_TOPIC_DEADLETTER": settings.topic_deadletter,
         "NEWSMON_ES_INDEX_ARTICLES": settings.es_index_articles,
         "NEWSMON_ES_INDEX_ALERTS": settings.es_index_alerts,
-        "NEWSMON_ES_INDEX_WATCHLIST": settings.es_index_watchlist}
+        "NEWSMON_ES_INDEX_WATCHLIST": settings.es_index_watchlist,
+        "NEWSMON_ES_INDEX_STORIES": settings.es_index_stories}
     done = subprocess.run([sys.executable, "-m", "newsmon", "demo", "--feeds-port", str(port)], env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]

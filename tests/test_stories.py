@@ -192,3 +192,16 @@ def test_profile_of_an_analysed_article_uses_lemmas_and_entities():
     ((1, 2, 3, 4), (1, 2, 3, 4), 1.0), ((1, 2, 3, 4), (1, 0, 3, 0), 0.5), ((), (), 0.0)])
 def test_estimated_jaccard(sig_a, sig_b, expected):
     assert story_text.estimated_jaccard(sig_a, sig_b) == expected
+
+
+def test_the_packaged_idf_weighs_common_words_below_rare_ones_and_unknown_ones_highest():
+    from newsmon.analysis.story_idf import FixedIdf, packaged_idf
+
+    table = packaged_idf()
+    assert table is packaged_idf()  # loaded once
+    assert table.documents > 10_000 and all(df >= 2 for df in table.frequencies.values())
+    assert table("government") < table("sanction") < table("belavia") == table.maximum
+    assert table("Government") == table("government")  # lemmas are lower-cased; the lookup too
+    small = FixedIdf(9, {"common": 9, "rare": 2})
+    assert small("common") == pytest.approx(1.0)
+    assert small("rare") < small("unseen") == pytest.approx(small.maximum)

@@ -1,4 +1,6 @@
-"""Alerts from watch-list matches: one per watch entry and story, with a deterministic id."""
+"""Alerts from watch-list matches: one per watch entry and story, with a deterministic id
+(the first article of a story raises it; later ones of the same story have the same id).
+"""
 
 from __future__ import annotations
 
@@ -23,10 +25,12 @@ def _unique(values: Sequence[str], limit: int) -> tuple[str, ...]:
 
 
 def build_alert(article: Article, topics: Sequence[str], mentions: Sequence[Match], *,
-                alert_time: datetime) -> Alert:
-    """The alert for the ``mentions`` (all of one watch entry) of one article."""
+                alert_time: datetime, story_id: str | None = None) -> Alert:
+    """The alert for the ``mentions`` (all of one watch entry) of one article, in story
+    ``story_id`` (an article not grouped into a story is its own: its article_id).
+    """
     entry = mentions[0].entry
-    story_id = article.article_id  # until stories are clustered
+    story_id = story_id or article.article_id
     return Alert(
         alert_id=alert_id(entry.entry_id, story_id), entry_id=entry.entry_id, person=entry.name,
         list_name=entry.list_name, story_id=story_id, article_id=article.article_id,
@@ -38,9 +42,12 @@ def build_alert(article: Article, topics: Sequence[str], mentions: Sequence[Matc
 
 
 def alerts_for(article: Article, topics: Sequence[str], mentions: Sequence[Match], *,
-               alert_time: datetime) -> list[Alert]:
-    """One alert per watch entry among ``mentions``, in the order they are first named."""
+               alert_time: datetime, story_id: str | None = None) -> list[Alert]:
+    """One alert per watch entry among ``mentions``, in the order they are first named; the
+    alert of an entry is the same for every article of story ``story_id`` (same ``alert_id``).
+    """
     by_entry: dict[str, list[Match]] = {}
     for mention in mentions:
         by_entry.setdefault(mention.entry.entry_id, []).append(mention)
-    return [build_alert(article, topics, group, alert_time=alert_time) for group in by_entry.values()]
+    return [build_alert(article, topics, group, alert_time=alert_time, story_id=story_id)
+            for group in by_entry.values()]

@@ -63,7 +63,8 @@ def with_alerts(item: AnalysedArticle, matcher: WatchMatcher, *, alert_time: dat
     article = item.article
     mentions = matcher.mentions(item.text, item.sentences, item.entities, topics=topics,
                                 source=article.source_name, language=article.language)
-    alerts = alerts_for(article, topics, mentions, alert_time=alert_time) if mentions else []
+    alerts = alerts_for(article, topics, mentions, alert_time=alert_time,
+                        story_id=item.story_id) if mentions else []
     return dataclasses.replace(item, alerts=tuple(alerts))
 
 

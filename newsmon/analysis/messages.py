@@ -145,6 +145,7 @@ class AnalysedArticle:
     sentences: tuple[Sentence, ...] = ()
     entities: tuple[Entity, ...] = ()
     topics: tuple[TopicTag, ...] = ()
+    story_id: str | None = None  # set by ClusterStories; None: not clustered (the article is its own story)
     alerts: tuple[Alert, ...] = ()  # one per watch entry whose person the article names
     provenance: dict[str, str] = field(default_factory=dict)
 

@@ -14,7 +14,8 @@ import time
 from newsmon.settings import env_name
 
 SETTINGS_PASSED = ("home", "kafka_bootstrap_servers", "es_url", "topic_articles", "topic_deadletter",
-                   "topic_alerts", "es_index_articles", "es_index_alerts", "es_index_watchlist")
+                   "topic_alerts", "es_index_articles", "es_index_alerts", "es_index_watchlist",
+                   "es_index_stories")
 
 
 def command_env(settings, **extra: str) -> dict[str, str]:

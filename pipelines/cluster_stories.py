@@ -1,0 +1,98 @@
+"""ClusterStories: each article joins the live story it belongs to, or opens one
+(:mod:`newsmon.analysis.stories`), and carries its ``story_id`` on; the stories live in
+Elasticsearch (``news-stories``, :class:`~newsmon.connectors.story_store.ElasticsearchStoryStore`).
+
+One at a time, whatever the number of workers. Assigning an article reads the stories
+and writes one back, so two articles assigned at once could both open a story for the
+same event, or the second could overwrite the first's addition. Every article is
+therefore keyed by one constant key and handled by a stateful DoFn (a declared state
+cell, the number of articles assigned): Beam processes the elements of one key and
+window one after another, on one worker at a time. That caps the step at one core,
+which is ample: clustering takes a few milliseconds and an Elasticsearch round trip
+or two per article, and news arrives at hundreds of articles a minute (spaCy, before
+it, is the step that needs every core). Because it is serial, the store can keep the
+stories it just saved in a small write-through cache instead of refreshing the index
+per article (see the store).
+
+Ids: a story's id is derived from the article that opened it, and an article the store
+already knows keeps its story, so a replay or a retried bundle changes nothing. Term
+weights use the fixed IDF shipped with the package (:func:`~newsmon.analysis.story_idf.packaged_idf`,
+document frequencies of real news, built by ``bench/story_idf.py``): an IDF learned online
+would depend on what the worker happened to see since it started, so the same stream
+would group differently after a restart, and a uniform one lets common words ("sanctions",
+"government") make unrelated events look alike. An Elasticsearch outage blocks the step (nothing is lost);
+an article it fails on for another reason leaves as a dead letter (stage ``stories``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import apache_beam as beam
+from apache_beam.coders import VarIntCoder
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+
+from newsmon.analysis.messages import AnalysedArticle
+from newsmon.analysis.stories import StoryConfig, assign, profile_of
+from newsmon.analysis.story_idf import packaged_idf
+from newsmon.connectors.elasticsearch import make_client
+from newsmon.connectors.story_store import ElasticsearchStoryStore
+from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
+from newsmon.settings import Settings
+
+STAGE = "stories"
+KEY = "stories"  # the one key: every article goes through one serial assigner
+
+
+def _keyed(item: AnalysedArticle) -> tuple[str, AnalysedArticle]:
+    return KEY, item
+
+
+class _Assign(beam.DoFn):
+    ASSIGNED = ReadModifyWriteStateSpec("assigned", VarIntCoder())
+
+    def __init__(self, settings: Settings, config: StoryConfig) -> None:
+        self._settings = settings
+        self._config = config
+        self._reasons = {reason: Metrics.counter("ClusterStories", reason)
+                         for reason in ("new", "duplicate", "follow-up", "known")}
+
+    def setup(self) -> None:
+        self._idf = packaged_idf()
+        self._client = make_client(self._settings)
+        self._store = ElasticsearchStoryStore(self._client, self._settings.es_index_stories, self._config)
+        self._store.setup()  # waits for Elasticsearch if it is not up yet
+
+    def teardown(self) -> None:
+        self._client.close()
+
+    def process(self, element: tuple[str, AnalysedArticle], assigned=beam.DoFn.StateParam(ASSIGNED)):
+        _, item = element
+        try:
+            assignment = assign(profile_of(item, self._idf, self._config), self._store, self._config)
+        except Exception as exc:  # noqa: BLE001 - one article's failure is its own dead letter
+            yield dead_letter(item, STAGE, exc)
+            return
+        assigned.write((assigned.read() or 0) + 1)
+        self._reasons[assignment.reason].inc()
+        yield dataclasses.replace(item, story_id=assignment.story.story_id)
+
+
+class ClusterStories(beam.PTransform):
+    """Returns outputs ``articles`` (AnalysedArticle with their ``story_id``) and ``deadletter``.
+
+    Needs the articles as TagTopics leaves them (spaCy's sentences and entities).
+    """
+
+    def __init__(self, settings: Settings, config: StoryConfig | None = None) -> None:
+        super().__init__()
+        self._settings = settings
+        self._config = config or StoryConfig()
+
+    def expand(self, articles):
+        return (articles
+                | "OneKey" >> beam.Map(_keyed).with_output_types(
+                    beam.typehints.KV[str, beam.typehints.Any])
+                | "Assign" >> beam.ParDo(_Assign(self._settings, self._config)).with_outputs(
+                    DEAD_LETTER, main="articles"))
