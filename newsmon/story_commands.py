@@ -5,16 +5,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newsmon import backoff
 from newsmon.analysis.spikes import Spike, SpikeConfig, Window
 from newsmon.arguments import argument_type
 from newsmon.connectors.elasticsearch import make_client
+from newsmon.connectors.elasticsearch import worth_waiting as es_worth_waiting
 from newsmon.connectors.kafka import ensure_topics, make_producer
+from newsmon.connectors.kafka import worth_waiting as kafka_worth_waiting
 from newsmon.connectors.spike_store import detect_spikes, record_spikes
 from newsmon.connectors.story_search import StoryListRequest, list_stories, story_timeline
 from newsmon.console import printable, printable_json, progress
@@ -22,6 +26,7 @@ from newsmon.errors import ConfigError, NewsmonError
 from newsmon.moments import parse_duration, parse_moment
 from newsmon.settings import Settings, bounded
 
+log = logging.getLogger(__name__)
 MAX_STORIES = 10_000  # Elasticsearch's default index.max_result_window
 DEFAULT_SIZE = 20
 SETTLE = timedelta(minutes=1)  # a window is judged this long after it ends: its last articles are indexed
@@ -213,6 +218,10 @@ def _trending(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _outage(error: BaseException) -> bool:
+    return es_worth_waiting(error) or kafka_worth_waiting(error)
+
+
 def _record(args: argparse.Namespace, settings: Settings) -> int:
     config = _config(args)
     if args.follow and args.at:
@@ -226,8 +235,14 @@ def _record(args: argparse.Namespace, settings: Settings) -> int:
         while True:
             window = _window(args, config)
             if window != judged:
-                spikes = detect_spikes(client, settings, window, config)
-                sent = record_spikes(client, producer, settings, spikes)
+                def judge(window: Window = window) -> tuple[list[Spike], list[Spike]]:
+                    spikes = detect_spikes(client, settings, window, config)
+                    return spikes, record_spikes(client, producer, settings, spikes)
+
+                if args.follow:  # an outage delays the window rather than end the job; a retry is harmless
+                    spikes, sent = backoff.patiently(judge, what="spikes", retry_if=_outage, log=log)
+                else:
+                    spikes, sent = judge()
                 _print_spikes(spikes, window, config, args.json)
                 progress(f"spikes: window ending {window.end:%Y-%m-%d %H:%M} UTC judged, {len(spikes)} "
                          f"spikes, {len(sent)} new sent to {settings.topic_spikes}, all in "

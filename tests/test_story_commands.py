@@ -14,13 +14,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newsmon.analysis.entities import Entity, Mention
+from newsmon.analysis.spikes import SpikeConfig, Window
 from newsmon.analysis.stories import StoryConfig, assign, profile_of_text, story_id_for
 from newsmon.analysis.topics import TopicTag
 from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.connectors.kafka import make_consumer
 from newsmon.connectors.story_store import ElasticsearchStoryStore
 from newsmon.pipelines.index_articles import article_document
-from tests.support.commands import command_env, run_newsmon
+from newsmon.story_commands import SETTLE
+from tests.support.commands import Command, command_env, run_newsmon
 from tests.support.pipeline import message, parsed
 from tests.test_stories import BELARUS, UNRELATED, WIRE, WIRE_COPY, idf
 
@@ -197,3 +199,26 @@ def test_trending_shows_the_spikes_and_spikes_are_recorded_once(isolated, es):
         consumer.close()
     assert sorted(key for key, _ in sent) == sorted(s["spike_id"] for s in trending["spikes"])
     assert all(value == next(s for s in trending["spikes"] if s["spike_id"] == key) for key, value in sent)
+
+
+def test_spikes_follow_judges_the_window_just_ended_and_stops_on_ctrl_c(isolated, es):
+    settings = isolated
+    now = datetime.now(UTC)
+    window = Window.ending(now - SETTLE, SpikeConfig())
+    # Half an hour before the window's end: inside it even if a step boundary passes meanwhile.
+    at = window.end - timedelta(minutes=30)
+    index_articles(es, settings.es_index_articles, [
+        item(FLOOD_MESSAGE, at=at + timedelta(seconds=n), topics=("floods",), article_id=f"{n:032x}")
+        for n in range(7)])
+    follow = Command("stories", "spikes", "--follow", "--json", env=command_env(settings))
+    try:
+        follow.wait_for_line(lambda line: "judged, 1 spikes, 1 new sent" in line, "with the floods spike")
+        assert follow.running()  # waits for the next window
+    finally:
+        assert follow.stop() == 0
+    assert "spikes: stopped" in follow.err.text()
+    first = json.JSONDecoder().raw_decode(follow.out.text())[0]  # a boundary may have passed: a second
+    [spike] = first["spikes"]
+    assert (spike["kind"], spike["key"], spike["count"]) == ("topic", "floods", 7)
+    es.indices.refresh(index=settings.es_index_spikes)
+    assert es.get(index=settings.es_index_spikes, id=spike["spike_id"])["_source"] == spike
