@@ -96,13 +96,21 @@ def _given(args: argparse.Namespace, name: str) -> bool:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse options the action does not use, rather than ignore them."""
-    allowed = {"list": LIST_OPTIONS + (SPIKE_OPTIONS if args.trending else ()), "show": (),
-               "spikes": (*SPIKE_OPTIONS, "follow")}[args.action]
+    if args.action == "list":
+        allowed = ("trending", *SPIKE_OPTIONS) if args.trending else LIST_OPTIONS
+        doing = "stories --trending" if args.trending else "stories"
+    else:
+        allowed = {"show": (), "spikes": (*SPIKE_OPTIONS, "follow")}[args.action]
+        doing = f"stories {args.action}"
     for name in (*LIST_OPTIONS, *SPIKE_OPTIONS, "follow"):
         if name not in allowed and _given(args, name):
             flag = "--" + name.replace("_", "-")
-            msg = (f"{flag} does not apply to `stories {args.action}`" if args.action != "list"
-                   else f"{flag} needs --trending or `stories spikes`")
+            if doing == "stories" and name in SPIKE_OPTIONS:
+                msg = f"{flag} needs --trending or `stories spikes`"
+            elif name == "follow":
+                msg = "--follow is for `stories spikes`"
+            else:
+                msg = f"{flag} does not apply to `{doing}`"
             raise ConfigError(msg)
     if args.action == "show":
         if args.story_id is None:

@@ -134,6 +134,9 @@ def test_a_bad_or_unknown_story_id_and_misplaced_options_are_clear_errors(storie
     assert "--topic does not apply to `stories show`" in newsmon(
         stories, "show", WIRE_STORY, "--topic", "x", code=2).stderr
     assert "--factor needs --trending" in newsmon(stories, "--factor", "2", code=2).stderr
+    assert "--topic does not apply to `stories --trending`" in newsmon(
+        stories, "--trending", "--topic", "x", code=2).stderr
+    assert "--follow is for `stories spikes`" in newsmon(stories, "--trending", "--follow", code=2).stderr
     assert "--window takes a length" in newsmon(stories, "--trending", "--window", "0h", code=2).stderr
     assert "invalid choice" in newsmon(stories, WIRE_STORY, code=2).stderr
 
