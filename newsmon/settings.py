@@ -177,12 +177,15 @@ class Settings:
     topic_articles: str = _setting("news.articles", "Kafka topic of incoming articles")
     topic_alerts: str = _setting("news.alerts", "Kafka topic of watch-list alerts")
     topic_deadletter: str = _setting("news.deadletter", "Kafka topic of rejected messages")
+    topic_spikes: str = _setting("news.spikes", "Kafka topic of spikes (topics, people and stories "
+                                 "far above their baseline)")
     es_url: str = _setting("http://127.0.0.1:9200", "Elasticsearch URL")
     es_index_articles: str = _setting("news-articles", "Elasticsearch alias of the enriched articles")
     es_index_alerts: str = _setting("news-alerts", "Elasticsearch alias of the alerts")
     es_index_watchlist: str = _setting("news-watchlist", "Elasticsearch alias of the watch entries")
     es_index_stories: str = _setting("news-stories", "Elasticsearch alias of the stories (articles grouped "
                                      "by event)")
+    es_index_spikes: str = _setting("news-spikes", "Elasticsearch alias of the spikes")
     es_api_key: Secret | None = _setting(None, "Elasticsearch API key (encoded form)", Secret)
     es_username: str | None = _setting(None, "Elasticsearch user for basic auth")
     es_password: Secret | None = _setting(None, "Elasticsearch password for basic auth", Secret)
