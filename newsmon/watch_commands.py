@@ -137,9 +137,15 @@ def watch_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_alert(alert: dict) -> None:
     topics = f" [{', '.join(alert['topics'])}]" if alert["topics"] else ""
-    lines = (f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
+    lines = [f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
              f"“{alert['matched_forms'][0]}” in “{alert['title']}” — {alert['source_name']}{topics}",
-             f"    {alert['evidence'][0][:240]}", f"    {alert['url'] or alert['article_id']}")
+             f"    {alert['evidence'][0][:240]}", f"    {alert['url'] or alert['article_id']}"]
+    if alert.get("article_count", 1) > 1:
+        lines.append(f"    story: {alert['article_count']} articles from {len(alert['sources'])} source(s), "
+                     f"last seen {alert['last_seen']}")
+    if alert.get("revision", 1) > 1:
+        lines.append(f"    revision {alert['revision']} ({alert.get('revised_at', '?')}): now also "
+                     f"{', '.join(alert.get('gained_topics') or ())}")
     print("\n".join(printable(line) for line in lines), flush=True)
 
 
@@ -154,8 +160,9 @@ def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
         filters.append({"term": {"list": args.list_name}})
     hits = client.search(index=settings.es_index_alerts, query={"bool": {"filter": filters}},
                          sort=[{"alert_time": "desc"}], size=1000)["hits"]["hits"]
-    alerts = [{k: v for k, v in hit["_source"].items() if k not in ("kafka_delivered", "deliveries")}
-              for hit in hits]
+    from newsmon.analysis.alert_updates import message_of
+
+    alerts = [message_of(hit["_source"]) for hit in hits]
     if args.json:
         print(printable_json(alerts))
         return 0
