@@ -61,7 +61,7 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
     exported.add_argument("--list", dest="list_name", help="only this watch list")
 
     alert_actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
-    recent = leaf(alert_actions, "list", alerts_list, "alerts raised recently, newest first")
+    recent = leaf(alert_actions, "list", alerts_list, "alerts raised (or revised) recently, newest first")
     recent.add_argument("--since", default="1d", help="how far back: 30m, 12h, 1d, 2w (default 1d)")
     recent.add_argument("--list", dest="list_name", help="only this watch list")
     recent.add_argument("--json", action="store_true")
@@ -155,7 +155,8 @@ def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
         print("no alerts yet")
         return 0
     since = parse_moment(args.since)
-    filters = [{"range": {"alert_time": {"gte": since.isoformat()}}}]
+    recent = [{"range": {field: {"gte": since.isoformat()}}} for field in ("alert_time", "revised_at")]
+    filters = [{"bool": {"should": recent, "minimum_should_match": 1}}]
     if args.list_name:
         filters.append({"term": {"list": args.list_name}})
     hits = client.search(index=settings.es_index_alerts, query={"bool": {"filter": filters}},

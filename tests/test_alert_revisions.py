@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from kafka import TopicPartition
 
 from newsmon.analysis.analyse import with_alerts
+from newsmon.analysis.messages import rfc3339
 from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.stories import story_id_for
 from newsmon.analysis.watch_entries import WatchEntry
@@ -26,6 +28,7 @@ from newsmon.connectors.elasticsearch import setup_index
 from newsmon.connectors.kafka import make_consumer, make_producer
 from newsmon.connectors.notifier_config import parse_config
 from newsmon.pipelines.write_alerts import WriteAlerts
+from tests.support.commands import run_newsmon
 from tests.support.notifiers import ENV, SECRET
 from tests.support.pipeline import SEED_MESSAGE, analysed, wait_for
 from tests.support.webhook_server import WebhookServer
@@ -184,3 +187,23 @@ def test_concurrent_writers_lose_no_article(es, aliases):
     document = es.get(index=aliases["alerts"], id=first["alert_id"])["_source"]
     assert sorted(document["article_ids"]) == sorted([first["article_id"], *(a["article_id"] for a in later)])
     assert document["article_count"] == 9 and len(document["sources"]) == 9
+
+
+def test_alerts_list_shows_an_alert_revised_since_although_raised_before(es, aliases):
+    setup_index(es, "news-alerts", aliases["alerts"])
+    store = AlertStore(es, aliases["alerts"], realert_on="new-topic")
+    now = datetime.now(UTC).replace(microsecond=0)
+    wire = in_story(WIRE_MESSAGE).alerts[0].to_message() | {"alert_time": rfc3339(now - timedelta(days=3))}
+    seed = in_story(SEED_MESSAGE).alerts[0].to_message() | {"alert_time": rfc3339(now)}
+    store.write(wire)
+    store.write(seed)  # revision 2, raised now
+    es.indices.refresh(index=aliases["alerts"])
+    env = os.environ | {"NEWSMON_ES_INDEX_ALERTS": aliases["alerts"]}
+    listed = run_newsmon("alerts", "list", "--since", "1d", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [shown] = json.loads(listed.stdout)
+    assert (shown["alert_id"], shown["revision"], shown["article_count"]) == (wire["alert_id"], 2, 2)
+    assert "kafka_revision" not in shown and "deliveries" not in shown
+    text = run_newsmon("alerts", "list", "--since", "1d", env=env).stdout
+    assert "story: 2 articles from 1 source(s)" in text and "revision 2 (" in text
+
