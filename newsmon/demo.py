@@ -232,8 +232,10 @@ def _report(es, settings: Settings, expected: dict[str, str]) -> None:
     print(f"\nAlerts fired ({len(alerts)}):")
     for alert in alerts:
         topics = ", ".join(alert["topics"]) or "no topic"
+        story = (f" — {alert['article_count']} articles from {', '.join(alert['sources'])}"
+                 if alert.get("article_count", 1) > 1 else "")
         lines = (f"  {alert['person']} ({alert['list']}) as “{', '.join(alert['matched_forms'])}” in "
-                 f"“{alert['title']}” [{topics}]", f"      evidence: {alert['evidence'][0][:200]}",
+                 f"“{alert['title']}” [{topics}]{story}", f"      evidence: {alert['evidence'][0][:200]}",
                  f"      {alert['url']}")
         print("\n".join(printable(line) for line in lines))
     _report_stories(es, settings, expected)

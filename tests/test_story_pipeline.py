@@ -155,4 +155,7 @@ def test_one_wire_story_in_two_feeds_is_one_story_and_one_alert_end_to_end(isola
     alerts = alerts_in(es, settings)
     assert [(a["person"], a["story_id"], a["article_id"]) for a in alerts] == [
         (WATCHED, wire, first["article_id"])]
+    # The copy updated the alert (the replayed copy did not count twice) and sent nothing.
+    assert sorted(alerts[0]["article_ids"]) == sorted(m["article_id"] for m in MESSAGES[:2])
+    assert alerts[0]["article_count"] == 2 and alerts[0]["sources"] == ["Daily Courier", "Example Wire"]
     assert [a["alert_id"] for a in kafka_alerts(settings)] == [alerts[0]["alert_id"]]
