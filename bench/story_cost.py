@@ -6,7 +6,7 @@ next to spaCy's reading of the same articles measured in the same run.
    inside the quiet period of the articles that follow, so every one is a candidate by time
    (the worst case). Their terms are drawn from the packaged IDF table by document frequency
    (common news words often, rare ones seldom: the shape of real term lists), their people
-   and organisations from a pool of 20,000, and each has a MinHash signature of its own words.
+   and organisations from a pool of 20,000, and each has MinHash signatures of its own.
 2. ``--articles`` synthetic wire stories (``tests/support/stories.py``, about 700 words) are
    read by spaCy as the pipeline reads them; that time per article is the baseline.
 3. The same articles are then assigned one by one with the pipeline's core
@@ -24,6 +24,7 @@ the stories it saved in the last minute).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import random
@@ -37,34 +38,49 @@ from newsmon.analysis.analyse import Analyser, text_of, with_reading
 from newsmon.analysis.messages import AnalysedArticle, Article, KafkaRecord
 from newsmon.analysis.stories import StoryConfig, add_article, assign, open_story, profile_of, profile_of_text
 from newsmon.analysis.story_idf import packaged_idf
+from newsmon.analysis.story_text import band_keys
 from newsmon.connectors.elasticsearch import drop_index, make_client, write_documents
 from newsmon.connectors.story_store import ElasticsearchStoryStore, story_document
 from newsmon.settings import Settings
 from tests.support.stories import messages
 
 CHUNK = 2000
+DISTINCT = 2000
 SOURCES = [f"Source {n}" for n in range(40)]
 
 
 def synthetic_stories(count: int, now: datetime, config: StoryConfig, rng: random.Random):
-    """Live stories with real-shaped term lists, one to five articles each."""
+    """Live stories with real-shaped term lists, one to five articles each: ``DISTINCT`` made
+    by the core from words, the rest copies of them with their own ids, times, people and
+    signatures (MinHash over every story would take most of the run).
+    """
     idf = packaged_idf()
     vocabulary = sorted(idf.frequencies, key=idf.frequencies.get, reverse=True)[:20000]
     cumulative = list(itertools.accumulate(idf.frequencies[term] for term in vocabulary))
     people = [f"person:Person {n}" for n in range(15000)] + [f"org:Organisation {n}" for n in range(5000)]
-    for n in range(count):
-        seen = now - timedelta(minutes=rng.randint(0, 6 * 24 * 60))
+    bases = []
+    for n in range(min(count, DISTINCT)):
         title = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=8))
         body = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=60))
-        profile = profile_of_text(f"bench-{n}", title, body, source=rng.choice(SOURCES), published_at=seen,
-                                  idf=idf, entities=rng.sample(people, 4), config=config)
+        profile = profile_of_text(f"base-{n}", title, body, source=rng.choice(SOURCES), published_at=now,
+                                  idf=idf, config=config)
         story = open_story(profile, config)
         for extra in range(rng.randint(0, 4)):
-            more = profile_of_text(f"bench-{n}-{extra}", title, body + f" {extra}",
-                                   source=rng.choice(SOURCES), published_at=seen + timedelta(minutes=extra),
-                                   idf=idf, entities=rng.sample(people, 3), config=config)
+            more = profile_of_text(f"base-{n}-{extra}", title, f"{body} {extra}", source=rng.choice(SOURCES),
+                                   published_at=now, idf=idf, config=config)
             story = add_article(story, more, config)
-        yield story
+        bases.append(story)
+    for n in range(count):
+        base = bases[n % len(bases)]
+        first = now - timedelta(minutes=rng.randint(0, 6 * 24 * 60))
+        salt = rng.getrandbits(32)
+        signatures = tuple(tuple((value ^ salt) for value in sig) for sig in base.signatures)
+        yield dataclasses.replace(
+            base, story_id=f"{n:032x}", first_seen=first,
+            last_seen=first + timedelta(minutes=len(base.article_ids)),
+            article_ids=tuple(f"bench-{n}-{k}" for k in range(len(base.article_ids))),
+            entities=tuple((entity, 1) for entity in sorted(rng.sample(people, 5))), signatures=signatures,
+            band_keys=frozenset().union(*(band_keys(sig) for sig in signatures)))
 
 
 def analysed_articles(count: int, analyser: Analyser) -> tuple[list[AnalysedArticle], float]:

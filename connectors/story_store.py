@@ -25,12 +25,13 @@ time, which ClusterStories guarantees (one key, serial); the cache is per proces
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from newsmon.analysis.stories import InMemoryStoryStore, Story, StoryConfig
 from newsmon.connectors.elasticsearch import patiently, setup_index
@@ -126,15 +127,15 @@ class ElasticsearchStoryStore:
         window = [{"range": {"last_seen": {"gte": since.isoformat()}}},
                   {"range": {"first_seen": {"lte": until.isoformat()}}}]
         not_cached = [{"ids": {"values": list(cached)}}] if cached else []
-        found: dict[str, Story] = {}
+        searches = []
         if bands:
-            query = {"bool": {"filter": [*window, {"terms": {"band_keys": bands}}], "must_not": not_cached}}
-            found |= {story.story_id: story for story in self._search(query, size=MAX_BAND_HITS)}
+            searches.append(({"bool": {"filter": [*window, {"terms": {"band_keys": bands}}],
+                                        "must_not": not_cached}}, MAX_BAND_HITS))
         if lookups:
-            query = {"bool": {"filter": window, "must_not": not_cached, "minimum_should_match": 1,
-                              "should": [{"constant_score": {"filter": {"term": {"keys": key}}}}
-                                         for key in lookups]}}
-            found |= {story.story_id: story for story in self._search(query, size=limit)}
+            searches.append(({"bool": {"filter": window, "must_not": not_cached, "minimum_should_match": 1,
+                                        "should": [{"constant_score": {"filter": {"term": {"keys": key}}}}
+                                                   for key in lookups]}}, limit))
+        found = {story.story_id: story for story in self._search_all(searches)}
         # Rank the union with the newest version of each cached story as the in-memory store does.
         ranking = InMemoryStoryStore(self.config)
         for story in [*found.values(), *cached.values()]:
@@ -151,8 +152,30 @@ class ElasticsearchStoryStore:
         for article_id in story.article_ids:
             self._cached_articles[article_id] = story.story_id
 
+    def _msearch(self, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answers of one ``msearch``; a search that failed raises its error as a whole
+        request would, so that :func:`patiently` waits out what waiting can fix (429, 503).
+        """
+        response = self.client.msearch(index=self.alias, searches=body)
+        for answer in response["responses"]:
+            if "error" in answer:
+                meta = dataclasses.replace(response.meta, status=answer.get("status", 500))
+                raise ApiError(str(answer["error"]), meta=meta, body=answer)
+        return response["responses"]
+
     def _search(self, query: dict[str, Any], size: int) -> list[Story]:
-        response = patiently(lambda: self.client.search(
-            index=self.alias, query=query, size=size, sort=["_score", {"story_id": "asc"}],
-            source=["profile"], track_total_hits=False), what="looking up stories")
-        return [Story.from_dict(hit["_source"]["profile"]) for hit in response["hits"]["hits"]]
+        return self._search_all([(query, size)])
+
+    def _search_all(self, searches: list[tuple[dict[str, Any], int]]) -> list[Story]:
+        """The stories each query finds, in one round trip (``msearch``)."""
+        if not searches:
+            return []
+        body: list[dict[str, Any]] = []
+        for query, size in searches:
+            body += [{}, {"query": query, "size": size, "sort": ["_score", {"story_id": "asc"}],
+                          "_source": ["profile"], "track_total_hits": False}]
+        responses = patiently(lambda: self._msearch(body), what="looking up stories")
+        stories = []
+        for answer in responses:
+            stories += [Story.from_dict(hit["_source"]["profile"]) for hit in answer["hits"]["hits"]]
+        return stories
