@@ -9,7 +9,9 @@ started stays behind holding memory and ports:
 - programs started by libraries we do not control (Beam starts Prism, its local
   streaming runner, and stops it only in an exit handler) cannot be changed;
   :func:`reap_descendants_on_exit` starts a small guard process that ends them when the
-  process that called it is gone, however it went.
+  process that called it is gone, however it went. A descendant that started a session of
+  its own is left alone: that is how a service meant to outlive its starter detaches
+  (``newsmon demo`` starts Kafka and Elasticsearch that way when they are not running).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def reap_descendants_on_exit() -> subprocess.Popen:
 
     The guard runs in a session of its own, so a Ctrl-C in the terminal reaches only the
     guarded process; it sends SIGTERM, then SIGKILL after a few seconds, to every
-    descendant it saw that is still running, and exits.
+    descendant it saw in the guarded process's session that is still running, and exits.
     """
     running = _guards.get(os.getpid())
     if running is None or running.poll() is not None:
@@ -65,12 +67,13 @@ def guard(pid: int) -> None:
         guarded = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
+    session = os.getsid(pid)
     seen: dict[int, psutil.Process] = {}
     changed = time.monotonic()
     while _alive(guarded):
         try:
             for child in guarded.children(recursive=True):
-                if child.pid != os.getpid() and child.pid not in seen:
+                if child.pid != os.getpid() and child.pid not in seen and _in_session(child, session):
                     seen[child.pid], changed = child, time.monotonic()
         except psutil.NoSuchProcess:
             break
@@ -82,6 +85,13 @@ def guard(pid: int) -> None:
     _, still = psutil.wait_procs(left, timeout=GUARD_TERM_SECONDS)
     for process in still:
         _signal(process, psutil.Process.kill)
+
+
+def _in_session(process: psutil.Process, session: int) -> bool:
+    try:
+        return os.getsid(process.pid) == session
+    except ProcessLookupError:
+        return False
 
 
 def _alive(process: psutil.Process) -> bool:

@@ -57,3 +57,21 @@ os.kill(os.getpid(), signal.SIGKILL)
 def test_programs_a_killed_process_started_end_with_it():
     """Beam starts Prism with no way to tie it to its parent: the guard ends it."""
     assert survivor_of_killed_parent(GUARDED_PARENT) is None, "a program outlived its killed parent"
+
+
+GUARDED_PARENT_OF_A_SERVICE = """
+import os, signal, subprocess, sys, time
+from newsmon.lifeline import reap_descendants_on_exit
+
+reap_descendants_on_exit()
+service = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+print(service.pid, flush=True)
+time.sleep(1)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_service_started_in_a_session_of_its_own_outlives_the_guarded_process():
+    """Kafka and Elasticsearch, started by ``newsmon demo`` when they are down, keep running."""
+    survivor = survivor_of_killed_parent(GUARDED_PARENT_OF_A_SERVICE)
+    assert survivor is not None, "the guard ended a process that had detached into its own session"
