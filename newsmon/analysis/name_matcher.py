@@ -253,6 +253,8 @@ class WatchMatcher:
                     bare.append((word, pattern, read, near))
         named = {hit.entry for hit in hits}
         for word, pattern, start, near in bare:
+            if near and pattern.entry not in named:
+                continue  # one letter off alone counts only after the full name: spare the weighing
             hit = self._read_bare(article, word, pattern, start, named, near=near)
             if hit is not None:
                 hits.append(hit)
