@@ -145,12 +145,13 @@ class WatchMatcher:
                     index[key].append(len(self._patterns) - 1)
                     names[key].add(entry.name.casefold())
         self._index = dict(index)
-        # one letter off a surname's own spelling key: the index of its single deletions
+        # one letter off a surname's own spelling, as written or by key: the index of their
+        # single deletions (a typo inside a digraph, "Teikhanouskaya", moves the key further)
         near: dict[str, set[int]] = defaultdict(set)
         for number, pattern in enumerate(self._patterns):
             key = spelling_key(pattern.surname.folded)
             if fuzzy and len(key) >= NEAR_MIN_LENGTH:
-                for variant in deletions(key):
+                for variant in deletions(key) | deletions(pattern.surname.folded):
                     near[variant].add(number)
         self._near = {variant: tuple(sorted(numbers)) for variant, numbers in near.items()}
         self._near_seen: dict[str, tuple[int, ...]] = {}  # memo of _near_patterns
@@ -164,24 +165,24 @@ class WatchMatcher:
     def entries(self) -> tuple[WatchEntry, ...]:
         return self._entries
 
-    def _near_patterns(self, key: str) -> tuple[int, ...]:
-        """Patterns whose surname key is one edit from ``key`` (same first letter and gender)."""
+    def _near_patterns(self, folded: str, key: str) -> tuple[int, ...]:
+        """Patterns whose surname is one edit from ``folded`` or its ``key`` (with the same
+        first letter and grammatical gender).
+        """
         if len(key) < NEAR_MIN_LENGTH - 1 or not self._fuzzy:
             return ()
-        known = self._near_seen.get(key)
+        known = self._near_seen.get(folded)
         if known is not None:
             return known
         if len(self._near_seen) > 100_000:
             self._near_seen.clear()
         found: set[int] = set()
-        for variant in deletions(key):
+        for variant in deletions(key) | deletions(folded):
             found.update(self._near.get(variant, ()))
         feminine = key.endswith(FEMININE_END)
-        known = tuple(sorted(
-            number for number in found
-            if (other := spelling_key(self._patterns[number].surname.folded))[:1] == key[:1]
-            and other.endswith(FEMININE_END) == feminine and edits(key, other, 1) <= 1))
-        self._near_seen[key] = known
+        known = tuple(sorted(number for number in found
+                             if _one_off(folded, key, self._patterns[number].surname.folded, feminine)))
+        self._near_seen[folded] = known
         return known
 
     def __len__(self) -> int:
@@ -241,7 +242,7 @@ class WatchMatcher:
             numbers = self._index.get(word.key)
             near = numbers is None
             if near:
-                numbers = self._near_patterns(word.key)
+                numbers = self._near_patterns(word.folded, word.key)
             for number in numbers:
                 pattern = self._patterns[number]
                 if not passes(pattern.entry):
@@ -463,6 +464,16 @@ def _lone(article: ArticleWords, word: TextWord, false_friend: bool, token: Toke
     if token is not None and token.dep in ("compound", "amod", "nmod"):
         return False
     return article.capital_says_name(word) or article.speaker(word)
+
+
+def _one_off(folded: str, key: str, surname: str, feminine: bool) -> bool:
+    """Whether a word (``folded``, ``key``) is one edit from a surname (folded) by key or as
+    written, with the same first letter and grammatical gender.
+    """
+    other = spelling_key(surname)
+    if other.endswith(FEMININE_END) != feminine or not (other[:1] == key[:1] or surname[:1] == folded[:1]):
+        return False
+    return edits(key, other, 1) <= 1 or edits(folded, surname, 1) <= 1
 
 
 def _foreign_given(article: ArticleWords, word: TextWord, pattern: NamePattern, *,
