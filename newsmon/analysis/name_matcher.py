@@ -13,8 +13,9 @@ the surname alone tagged as a person by the model; a distinctive (East Slavic) s
 any other surname alone that nobody else in the article bears (the small model tags many a
 surname in a headline ORG, or a noun).
 One letter off (a letter added, left out, replaced, or two swapped; rapidfuzz's OSA
-distance): a given name of five letters or more before the surname; a surname of six after
-the full given name, or alone where the article names the person in full. Such a match is
+distance): a given name of five letters or more before the surname (by spelling key); a
+surname of six after the full given name, or alone where the article names the person in
+full (by key or as written). Such a match is
 marked ``fuzzy`` and keeps the form as written.
 A surname alone that is also a common word or a place ("Bush" fires, "Brown" bears,
 "Washington" the city) needs the full name or a person reading of that very word; a name
