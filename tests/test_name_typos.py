@@ -6,6 +6,7 @@ reporting is measured by ``bench/name_accuracy.py``).
 from __future__ import annotations
 
 import functools
+import json
 
 import pytest
 
@@ -111,3 +112,23 @@ def test_a_typo_inside_a_digraph_is_one_letter_off_as_written():
     # one letter from the feminine form, one from the masculine: the gender decides, not the letters
     assert names_of(m.match("Yulia Navalny met the ministers.", (), ())) == set()
     assert names_of(m.match("Yulia Navalnya met the ministers.", (), ())) == {"Yulia Navalnaya"}
+
+
+def test_the_labels_of_real_reporting_are_well_formed():
+    """``bench/name_labels.jsonl`` (the texts stay outside the repository): one label per
+    excerpt hash, known categories, only people of the benchmark's watch list.
+    """
+    from bench.name_accuracy import CATEGORIES, LABELS_FILE
+    from bench.name_corpus import WATCH
+
+    labels = [json.loads(line) for line in LABELS_FILE.read_text(encoding="utf-8").splitlines() if line]
+    assert len(labels) >= 150
+    assert len({label["hash"] for label in labels}) == len(labels)
+    for label in labels:
+        assert set(label) == {"hash", "source", "category", "expected"}, label
+        assert len(label["hash"]) == 64 and label["category"] in CATEGORIES, label
+        assert set(label["expected"]) <= set(WATCH), label
+    by_category = {category: [label for label in labels if label["category"] == category]
+                   for category in CATEGORIES}
+    assert sum(len(label["expected"]) for label in by_category["typo"]) >= 20
+    assert len(by_category["false_friend"]) >= 50 and len(by_category["surname"]) >= 40
