@@ -15,8 +15,7 @@ surname in a headline ORG, or a noun).
 One letter off (a letter added, left out, replaced, or two swapped; rapidfuzz's OSA
 distance): a given name of five letters or more before the surname (by spelling key); a
 surname of six after the full given name, or alone where the article names the person in
-full (by key or as written). Such a match is
-marked ``fuzzy`` and keeps the form as written.
+full (by key or as written). Such a match is marked ``fuzzy`` and keeps the form as written.
 A surname alone that is also a common word or a place ("Bush" fires, "Brown" bears,
 "Washington" the city) needs the full name or a person reading of that very word; a name
 inside a longer name of something else ("Trump Tower", "George Washington Bridge") or after
@@ -108,6 +107,9 @@ class _Hit:
 
     @property
     def fuzzy(self) -> bool:
+        """Read one letter off: the factor is SPELLING["near"] (times EXTRA_NAME_FACTOR per
+        extra name, at most two), below every other spelling's with as many extra names.
+        """
         return self.factor <= SPELLING["near"]
 
 
@@ -122,8 +124,9 @@ class WatchMatcher:
     """
 
     def __init__(self, entries: Iterable[WatchEntry], *, fuzzy: bool = True) -> None:
-        """``fuzzy=False`` leaves out every reading one letter off (the baseline of
-        ``bench/name_accuracy.py``) and surnames alone that are not East Slavic.
+        """``fuzzy=False`` (the baseline of ``bench/name_accuracy.py``) leaves out every
+        reading one letter off and the surnames alone read without the model's help: any
+        surname nobody else in the article bears, a long East Slavic one in a sound variant.
         """
         self._fuzzy = fuzzy
         self._entries: tuple[WatchEntry, ...] = tuple(entries)
