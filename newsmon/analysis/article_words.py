@@ -119,6 +119,25 @@ class ArticleWords:
         return (folded in lists.common_words or folded in lists.place_words or folded in self.lower_words()
                 or (not slavic and folded in self.places()))
 
+    def stands_alone_as_name(self, word: TextWord, token: Token, *, false_friend: bool) -> bool:
+        """Whether a surname alone reads as a name whatever the model's tag (headlines:
+        "Tillerson set to meet Trudeau", Tillerson tagged ORG): not followed by another name
+        ("Carson Pirie"); when it is also a word ("Trump"; a place never counts alone), never
+        written in lower case in the article, not a modifier ("Trump card"), and capitalised
+        inside an ordinary sentence or the subject of a verb of saying.
+        """
+        following = self.following(word)
+        if following is not None and following.text[:1].isupper() and self.name_like(following):
+            return False
+        if not false_friend:
+            return True
+        if word.folded not in word_lists().common_words or word.folded in self.lower_words() \
+                or word.folded in self.places():
+            return False
+        if token.dep in ("compound", "amod", "nmod"):
+            return False
+        return self.capital_says_name(word) or self.speaker(word)
+
     def capital_says_name(self, word: TextWord) -> bool:
         """Whether ``word``'s capital letter is evidence of a name: it stands inside its sentence
         (not first, not after a line break) and the sentence is not in title case (a headline

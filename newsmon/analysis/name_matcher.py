@@ -46,12 +46,12 @@ from newsmon.analysis.name_patterns import (
     NamePattern,
     NameWord,
     deletions,
-    edits,
     given_spelling,
+    one_letter_off,
     patterns_of,
 )
 from newsmon.analysis.spelling import fold, given_groups, spelling_key, split_name
-from newsmon.analysis.text import Sentence, Token
+from newsmon.analysis.text import Sentence
 from newsmon.analysis.watch_entries import WatchEntry
 from newsmon.analysis.word_lists import word_lists
 from newsmon.errors import ConfigError
@@ -185,7 +185,7 @@ class WatchMatcher:
             found.update(self._near.get(variant, ()))
         feminine = key.endswith(FEMININE_END)
         known = tuple(sorted(number for number in found
-                             if _one_off(folded, key, self._patterns[number].surname.folded, feminine)))
+                             if one_letter_off(folded, key, self._patterns[number].surname.folded, feminine)))
         self._near_seen[folded] = known
         return known
 
@@ -416,7 +416,8 @@ class WatchMatcher:
             return _Hit(pattern.entry, "distinctive_surname", spelling, start, end,
                         f"distinctive surname of {written} alone{_spelling_note(spelling)}")
         if (self._fuzzy and token is not None and nominal and not inside_other
-                and _lone(article, word, false_friend, token, spelling)):
+                and len(word.folded) >= LONE_MIN_LENGTH and spelling >= SPELLING["romanisation"]
+                and article.stands_alone_as_name(word, token, false_friend=false_friend)):
             return _Hit(pattern.entry, "lone_surname", spelling, start, end,
                         f"surname of {written} alone, nobody else of that name in the article"
                         f"{_spelling_note(spelling)}")
@@ -443,41 +444,6 @@ class WatchMatcher:
                 hits.append(_Hit(pattern.entry, "surname_after_full", read[1], mention.start, mention.end,
                                  f"PERSON entity {entity.name!r} is {pattern.written!r}"))
         return hits
-
-
-def _lone(article: ArticleWords, word: TextWord, false_friend: bool, token: Token | None,
-          spelling: float) -> bool:
-    """Whether a surname alone, the model's tags notwithstanding (headlines: "Tillerson set to
-    meet Trudeau", Tillerson tagged ORG), is the watched person's: nobody else of the name in
-    the article (checked before), five letters at least, spelled as in the entry, not
-    followed by another name ("Carson Pirie"); when it is also a word ("Trump"; a place never
-    counts alone), never written in lower case in the article, not a modifier ("Trump card"),
-    and capitalised inside an ordinary sentence or the subject of a verb of saying.
-    """
-    if len(word.folded) < LONE_MIN_LENGTH or spelling < SPELLING["romanisation"]:
-        return False
-    following = article.following(word)
-    if following is not None and following.text[:1].isupper() and article.name_like(following):
-        return False
-    if not false_friend:
-        return True
-    lists = word_lists()
-    if word.folded not in lists.common_words or word.folded in article.lower_words() \
-            or word.folded in article.places():
-        return False
-    if token is not None and token.dep in ("compound", "amod", "nmod"):
-        return False
-    return article.capital_says_name(word) or article.speaker(word)
-
-
-def _one_off(folded: str, key: str, surname: str, feminine: bool) -> bool:
-    """Whether a word (``folded``, ``key``) is one edit from a surname (folded) by key or as
-    written, with the same first letter and grammatical gender.
-    """
-    other = spelling_key(surname)
-    if other.endswith(FEMININE_END) != feminine or not (other[:1] == key[:1] or surname[:1] == folded[:1]):
-        return False
-    return edits(key, other, 1) <= 1 or edits(folded, surname, 1) <= 1
 
 
 def _foreign_given(article: ArticleWords, word: TextWord, pattern: NamePattern, *,

@@ -114,6 +114,16 @@ def _near(key: str, word: NameWord) -> bool:
                and edits(key, other, 1) <= 1 for other in word.keys)
 
 
+def one_letter_off(folded: str, key: str, surname: str, feminine: bool) -> bool:
+    """Whether a word (``folded``, ``key``) is one edit from a surname (folded) by key or as
+    written, with the same first letter and grammatical gender.
+    """
+    other = spelling_key(surname)
+    if other.endswith(FEMININE_END) != feminine or not (other[:1] == key[:1] or surname[:1] == folded[:1]):
+        return False
+    return edits(key, other, 1) <= 1 or edits(folded, surname, 1) <= 1
+
+
 def given_spelling(folded: str, key: str, word: NameWord) -> float | None:
     spelling = word.spelling(folded, key)
     if spelling is None and _near(key, word):
