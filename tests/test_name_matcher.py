@@ -266,7 +266,7 @@ def test_at_most_one_match_per_entry_and_it_is_the_best(analyse):
 
 def test_confidence_ladder(analyse):
     assert list(CONFIDENCE) == ["full", "alias", "initials", "surname_after_full", "person_surname",
-                                "distinctive_surname"]
+                                "distinctive_surname", "lone_surname"]
     assert list(CONFIDENCE.values()) == sorted(CONFIDENCE.values(), reverse=True)
     m = matcher("Gordon Brown", "Ihar Losik")
     full = m.match(*analyse("Gordon Brown opened the conference on Monday."))[0]

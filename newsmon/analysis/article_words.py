@@ -20,6 +20,8 @@ from newsmon.analysis.text import Sentence, Token
 from newsmon.analysis.word_lists import word_lists
 
 MAX_EVIDENCE = 600  # characters
+SPEECH_VERBS = frozenset({"say", "tell", "add", "write", "tweet", "announce", "insist", "warn", "vow", "urge",
+                          "deny", "claim", "argue", "accuse", "ask", "reply", "respond"})
 
 
 @dataclass(slots=True)
@@ -116,6 +118,57 @@ class ArticleWords:
         folded, lists = word.folded, word_lists()
         return (folded in lists.common_words or folded in lists.place_words or folded in self.lower_words()
                 or (not slavic and folded in self.places()))
+
+    def stands_alone_as_name(self, word: TextWord, token: Token, *, false_friend: bool) -> bool:
+        """Whether a surname alone reads as a name whatever the model's tag (headlines:
+        "Tillerson set to meet Trudeau", Tillerson tagged ORG): not followed by another name
+        ("Carson Pirie"); when it is also a word ("Trump"; a place never counts alone), never
+        written in lower case in the article, not a modifier ("Trump card"), and capitalised
+        inside an ordinary sentence or the subject of a verb of saying.
+        """
+        following = self.following(word)
+        if following is not None and following.text[:1].isupper() and self.name_like(following):
+            return False
+        if not false_friend:
+            return True
+        if word.folded not in word_lists().common_words or word.folded in self.lower_words() \
+                or word.folded in self.places():
+            return False
+        if token.dep in ("compound", "amod", "nmod"):
+            return False
+        return self.capital_says_name(word) or self.speaker(word)
+
+    def capital_says_name(self, word: TextWord) -> bool:
+        """Whether ``word``'s capital letter is evidence of a name: it stands inside its sentence
+        (not first, not after a line break) and the sentence is not in title case (a headline
+        such as "Exam Shows Biden Has Hiatal Hernia" capitalises every word).
+        """
+        lo = 0
+        for sentence in self.sentences:
+            if sentence.start <= word.start < sentence.start + len(sentence.text):
+                lo = sentence.start
+                break
+        else:
+            lo = max(self.text.rfind(mark, 0, word.start) for mark in (". ", "! ", "? ", "\n")) + 1
+        lo = max(lo, self.text.rfind("\n", 0, word.start) + 1)
+        hi = min((i for i in (self.text.find(mark, word.end) for mark in (". ", "! ", "? ", "\n")) if i >= 0),
+                 default=len(self.text))
+        others = [other for other in self.words[max(0, word.index - 40):word.index + 40]
+                  if lo <= other.start < hi and other is not word and len(other.text) >= 4]
+        first = next((other for other in self.words[max(0, word.index - 40):word.index + 1]
+                      if other.start >= lo), word)
+        capitals = sum(other.text[:1].isupper() for other in others)
+        return first is not word and capitals * 2 <= len(others)
+
+    def speaker(self, word: TextWord) -> bool:
+        """Whether ``word`` is the subject of a verb of saying ("Trump said on Friday"): a person."""
+        for sentence in self.sentences:
+            if sentence.start <= word.start < sentence.start + len(sentence.text):
+                for token in sentence.tokens:
+                    if token.start == word.start:
+                        return token.dep in ("nsubj", "nsubjpass") and \
+                            sentence.tokens[token.head].lemma in SPEECH_VERBS
+        return False
 
     def inside_longer_thing(self, start: int, end: int, surname: TextWord) -> bool:
         """Whether ``text[start:end]`` lies inside a longer name of a place, organisation,

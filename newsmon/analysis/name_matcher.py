@@ -9,8 +9,13 @@ article costs one dictionary look-up per capitalised word, whatever the number o
 
 How much a mention counts (:data:`CONFIDENCE`, best first): the full name; a one-word alias;
 initials and surname; the surname alone where the full name is elsewhere in the article;
-the surname alone tagged as a person by the model; a distinctive (East Slavic) surname alone,
-spelled as in the entry.
+the surname alone tagged as a person by the model; a distinctive (East Slavic) surname alone;
+any other surname alone that nobody else in the article bears (the small model tags many a
+surname in a headline ORG, or a noun).
+One letter off (a letter added, left out, replaced, or two swapped; rapidfuzz's OSA
+distance): a given name of five letters or more before the surname (by spelling key); a
+surname of six after the full given name, or alone where the article names the person in
+full (by key or as written). Such a match is marked ``fuzzy`` and keeps the form as written.
 A surname alone that is also a common word or a place ("Bush" fires, "Brown" bears,
 "Washington" the city) needs the full name or a person reading of that very word; a name
 inside a longer name of something else ("Trump Tower", "George Washington Bridge") or after
@@ -42,7 +47,7 @@ from newsmon.analysis.name_patterns import (
     NameWord,
     deletions,
     given_spelling,
-    levenshtein,
+    one_letter_off,
     patterns_of,
 )
 from newsmon.analysis.spelling import fold, given_groups, spelling_key, split_name
@@ -53,7 +58,7 @@ from newsmon.errors import ConfigError
 
 # Confidence of the best reading of a mention, before the spelling factor (below). The
 # order is the contract: full name > alias > initials > surname after the full name >
-# surname tagged PERSON > distinctive surname alone.
+# surname tagged PERSON > distinctive surname alone > any other surname alone.
 CONFIDENCE = {
     "full": 1.0,
     "alias": 0.9,
@@ -61,10 +66,15 @@ CONFIDENCE = {
     "surname_after_full": 0.6,
     "person_surname": 0.4,
     "distinctive_surname": 0.3,
+    "lone_surname": 0.25,
 }
 EXTRA_NAME_FACTOR = 0.98  # per middle name or initial the entry does not have
 MAX_RUN = 5  # given names, initials and titles looked at before a surname
-NEAR_MIN_LENGTH = 6  # surnames this long may match one letter off, after the full given name
+NEAR_MIN_LENGTH = 6  # surname keys this long may be met one letter off (after the full given name, or
+# alone in an article that names the person in full); the word read may be one letter shorter
+# ("Clark" for Clarke), but two five-letter surnames one letter apart are two names (Brown, Brawn)
+DISTINCTIVE_VARIANT_LENGTH = 8  # an East Slavic surname this long counts alone in a generated spelling too
+LONE_MIN_LENGTH = 5  # a surname alone, spelled other than in the entry, has this many letters at least
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ class Match:
     reason: str
     start: int
     end: int
+    fuzzy: bool = False  # a word of the name was read one letter off every spelling of it
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,13 @@ class _Hit:
     start: int
     end: int
     reason: str
+
+    @property
+    def fuzzy(self) -> bool:
+        """Read one letter off: the factor is SPELLING["near"] (times EXTRA_NAME_FACTOR per
+        extra name, at most two), below every other spelling's with as many extra names.
+        """
+        return self.factor <= SPELLING["near"]
 
 
 class WatchMatcher:
@@ -105,7 +123,12 @@ class WatchMatcher:
     construction is a look-up cache); picklable, so it can be a Beam side input.
     """
 
-    def __init__(self, entries: Iterable[WatchEntry]) -> None:
+    def __init__(self, entries: Iterable[WatchEntry], *, fuzzy: bool = True) -> None:
+        """``fuzzy=False`` (the baseline of ``bench/name_accuracy.py``) leaves out every
+        reading one letter off and the surnames alone read without the model's help: any
+        surname nobody else in the article bears, a long East Slavic one in a sound variant.
+        """
+        self._fuzzy = fuzzy
         self._entries: tuple[WatchEntry, ...] = tuple(entries)
         seen: set[str] = set()
         for entry in self._entries:
@@ -120,46 +143,50 @@ class WatchMatcher:
         index: dict[str, list[int]] = defaultdict(list)
         names: dict[str, set[str]] = defaultdict(set)
         for number, entry in enumerate(self._entries):
-            for pattern in patterns_of(number, entry):
+            for pattern in patterns_of(number, entry, fuzzy=fuzzy):
                 self._patterns.append(pattern)
                 for key in pattern.surname.keys:
                     index[key].append(len(self._patterns) - 1)
                     names[key].add(entry.name.casefold())
         self._index = dict(index)
-        # one letter off a surname's own spelling key: the index of its single deletions
+        # one letter off a surname's own spelling, as written or by key: the index of their
+        # single deletions (a typo inside a digraph, "Teikhanouskaya", moves the key further)
         near: dict[str, set[int]] = defaultdict(set)
         for number, pattern in enumerate(self._patterns):
             key = spelling_key(pattern.surname.folded)
-            if len(key) >= NEAR_MIN_LENGTH:
-                for variant in deletions(key):
+            if fuzzy and len(key) >= NEAR_MIN_LENGTH:
+                for variant in deletions(key) | deletions(pattern.surname.folded):
                     near[variant].add(number)
         self._near = {variant: tuple(sorted(numbers)) for variant, numbers in near.items()}
         self._near_seen: dict[str, tuple[int, ...]] = {}  # memo of _near_patterns
         # how many different watched names share a surname key (a surname alone is then ambiguous)
         self._shared = {key: len(found) for key, found in names.items() if len(found) > 1}
+        # watched people's given names: alone, "Paul" is not Rand Paul
+        self._given_keys = frozenset(spelling_key(pattern.given[0].folded)
+                                     for pattern in self._patterns if pattern.given)
 
     @property
     def entries(self) -> tuple[WatchEntry, ...]:
         return self._entries
 
-    def _near_patterns(self, key: str) -> tuple[int, ...]:
-        """Patterns whose surname key is one edit from ``key`` (same first letter and gender)."""
-        if len(key) < NEAR_MIN_LENGTH:
+    def _near_patterns(self, folded: str, key: str) -> tuple[int, ...]:
+        """Patterns whose surname is one edit from ``folded`` or its ``key`` (with the same
+        first letter and grammatical gender).
+        """
+        if len(key) < NEAR_MIN_LENGTH - 1 or not self._fuzzy:
             return ()
-        known = self._near_seen.get(key)
+        known = self._near_seen.get(folded)
         if known is not None:
             return known
         if len(self._near_seen) > 100_000:
             self._near_seen.clear()
         found: set[int] = set()
-        for variant in deletions(key):
+        for variant in deletions(key) | deletions(folded):
             found.update(self._near.get(variant, ()))
         feminine = key.endswith(FEMININE_END)
-        known = tuple(sorted(
-            number for number in found
-            if (other := spelling_key(self._patterns[number].surname.folded))[:1] == key[:1]
-            and other.endswith(FEMININE_END) == feminine and levenshtein(key, other, 1) <= 1))
-        self._near_seen[key] = known
+        known = tuple(sorted(number for number in found
+                             if one_letter_off(folded, key, self._patterns[number].surname.folded, feminine)))
+        self._near_seen[folded] = known
         return known
 
     def __len__(self) -> int:
@@ -210,7 +237,7 @@ class WatchMatcher:
             return accepted[entry]
 
         hits: list[_Hit] = []
-        bare: list[tuple[TextWord, NamePattern, int]] = []
+        bare: list[tuple[TextWord, NamePattern, int, bool]] = []
         for word in article.words:
             if len(word.text) < 2 or not word.text[:1].isupper():
                 continue
@@ -219,7 +246,7 @@ class WatchMatcher:
             numbers = self._index.get(word.key)
             near = numbers is None
             if near:
-                numbers = self._near_patterns(word.key)
+                numbers = self._near_patterns(word.folded, word.key)
             for number in numbers:
                 pattern = self._patterns[number]
                 if not passes(pattern.entry):
@@ -228,10 +255,12 @@ class WatchMatcher:
                 if isinstance(read, _Hit):
                     hits.append(read)
                 elif read is not None:
-                    bare.append((word, pattern, read))
+                    bare.append((word, pattern, read, near))
         named = {hit.entry for hit in hits}
-        for word, pattern, start in bare:
-            hit = self._read_bare(article, word, pattern, start, named)
+        for word, pattern, start, near in bare:
+            if near and pattern.entry not in named:
+                continue  # one letter off alone counts only after the full name: spare the weighing
+            hit = self._read_bare(article, word, pattern, start, named, near=near)
             if hit is not None:
                 hits.append(hit)
         hits += self._entity_hits(article, {hit.entry for hit in hits}, passes)
@@ -246,14 +275,15 @@ class WatchMatcher:
             confidence = round(min(1.0, CONFIDENCE[hit.kind] * hit.factor), 4)
             yield hit.entry, Match(entry=self._entries[hit.entry], form=text[hit.start:hit.end],
                                    evidence=article.evidence(hit.start, hit.end), confidence=confidence,
-                                   reason=hit.reason, start=hit.start, end=hit.end)
+                                   reason=hit.reason, start=hit.start, end=hit.end, fuzzy=hit.fuzzy)
 
     def _read(self, article: ArticleWords, word: TextWord, pattern: NamePattern, *,
               near: bool = False) -> _Hit | int | None:
         """Read a surname hit with the words before it: a full-name, initials or alias hit;
         the start of a bare surname (with its particles) to weigh once the whole article is
         read; or None when the name is someone's or something else's. A ``near`` surname
-        (one letter off every known spelling) only counts after the full given name.
+        (one letter off every known spelling) counts after the full given name, or alone in an
+        article that names the person in full (see :meth:`_read_bare`).
         """
         words, text = article.words, article.text
         following = article.following(word)
@@ -298,8 +328,8 @@ class WatchMatcher:
             label = "full name" if kind == "full" else "initials and surname"
             return _Hit(pattern.entry, kind, spelling * EXTRA_NAME_FACTOR ** extras, start, word.end,
                         f"{label} of {pattern.written!r}{_spelling_note(spelling)}")
-        if near:
-            return None
+        if near and not pattern.given:
+            return None  # a one-word name one letter off is too often another word
         # later given names before the surname belong to it: "García Márquez", "W. Bush"
         while run and _later_given(run[-1], pattern):
             first = run.pop().index
@@ -308,23 +338,29 @@ class WatchMatcher:
         start = words[first].start
         if article.inside_longer_thing(start, word.end, word):
             return None
-        if not pattern.given and not article.false_friend(word, pattern.slavic):
+        if not pattern.given and not near and not article.false_friend(word, pattern.slavic):
             kind, label = ("alias", "alias") if pattern.alias else ("full", "name")
             return _Hit(pattern.entry, kind, surname_spelling, start, word.end,
                         f"{label} {pattern.written!r}{_spelling_note(surname_spelling)}")
         return start
 
     def _read_bare(self, article: ArticleWords, word: TextWord, pattern: NamePattern, start: int,
-                   named: set[int]) -> _Hit | None:
-        """Weigh a surname standing alone (or after a title) against its context."""
+                   named: set[int], *, near: bool = False) -> _Hit | None:
+        """Weigh a surname standing alone (or after a title) against its context. A ``near``
+        one (one letter off every spelling of the entry's) counts only in an article that
+        names the person in full.
+        """
         end = word.end
-        spelling = pattern.surname.spelling(word.folded, word.key) or SPELLING["variant"]
+        spelling = SPELLING["near"] if near else (pattern.surname.spelling(word.folded, word.key)
+                                                  or SPELLING["variant"])
         resolved = False
         single_person = False
         other_type = False
-        for _, _, entity in article.overlapping(start, end):
+        inside_other = False  # inside a longer name of a non-person ("Carson Pirie Scott")
+        for mention_start, mention_end, entity in article.overlapping(start, end):
             if entity.type != "PERSON":
                 other_type = True
+                inside_other = inside_other or mention_start < start or mention_end > end
                 continue
             canonical = split_name(entity.name)
             if len(canonical) == 1:
@@ -341,6 +377,7 @@ class WatchMatcher:
             _, token = article.token_at(word.start)
         if token is not None and token.ent_type in NON_PERSON_TYPES:
             other_type = True
+        proper = token is None or token.pos == "PROPN"
         tagged_person = single_person or resolved or (token is not None and token.ent_type == "PERSON")
         person_reading = tagged_person and not other_type and (
             token is None or (token.pos == "PROPN" and token.dep not in ("compound", "amod", "nmod")))
@@ -349,29 +386,41 @@ class WatchMatcher:
         if resolved or pattern.entry in named:
             if false_friend and not person_reading:
                 return None
+            if near and (not proper or inside_other or word.key in self._given_keys):
+                return None  # one letter off, it must at least read as a name of its own
             how = "resolved to the full name by entity extraction" if resolved else "full name in the article"
             return _Hit(pattern.entry, "surname_after_full", spelling, start, end,
                         f"surname of {written}, {how}{_spelling_note(spelling)}")
-        if pattern.suffix is not None:
+        if near or pattern.suffix is not None:
             return None
         if any(_foreign_given(article, given, pattern, strict=True)
                for given in article.given_before(word.key)):
             return None  # "Oleg Navalny ... Navalny said": the surname of another person named in full
         if word.key in self._shared:
             return None  # a surname alone that several watched people bear: which of them is unknowable
+        if word.key in self._given_keys or (spelling < SPELLING["exact"]
+                                            and len(word.folded) < LONE_MIN_LENGTH):
+            return None  # "Paul" alone is not Rand Paul; "Ros Coward" is not Wilbur Ross
         # a common word, or a generated sound variant, needs a person reading of the word itself
         # ("Bush fires", "Lasik clinics" are tagged PERSON too)
         plain = not false_friend and spelling >= SPELLING["romanisation"]
         if tagged_person and not other_type and (person_reading or plain):
             return _Hit(pattern.entry, "person_surname", spelling, start, end,
                         f"surname of {written} alone, tagged as a person{_spelling_note(spelling)}")
-        # a distinctive surname alone counts as the analyst wrote it (or another romanisation
-        # of that), not as a generated sound variant: those need a person reading
-        proper = token is None or token.pos == "PROPN"
-        if (pattern.slavic and not false_friend and len(word.folded) >= 5 and proper
-                and spelling >= SPELLING["romanisation"]):
+        # a distinctive surname alone counts as the analyst wrote it (or another romanisation of
+        # that); a generated sound variant only when long ("Tikhanovskaya": no English word)
+        nominal = token is None or token.pos in ("PROPN", "NOUN")  # many an unknown name reads as a noun
+        if pattern.slavic and not false_friend and not inside_other and nominal and (
+                (len(word.folded) >= 5 and spelling >= SPELLING["romanisation"] and (proper or self._fuzzy))
+                or (self._fuzzy and len(word.folded) >= DISTINCTIVE_VARIANT_LENGTH)):
             return _Hit(pattern.entry, "distinctive_surname", spelling, start, end,
                         f"distinctive surname of {written} alone{_spelling_note(spelling)}")
+        if (self._fuzzy and token is not None and nominal and not inside_other
+                and len(word.folded) >= LONE_MIN_LENGTH and spelling >= SPELLING["romanisation"]
+                and article.stands_alone_as_name(word, token, false_friend=false_friend)):
+            return _Hit(pattern.entry, "lone_surname", spelling, start, end,
+                        f"surname of {written} alone, nobody else of that name in the article"
+                        f"{_spelling_note(spelling)}")
         return None
 
     def _entity_hits(self, article: ArticleWords, named: set[int], passes: Any) -> list[_Hit]:

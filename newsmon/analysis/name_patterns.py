@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from newsmon.analysis.spelling import (
     NAME_WORD,
     fold,
@@ -35,6 +37,7 @@ class NameWord:
     folded: str
     keys: Mapping[str, float]
     initials: frozenset[str]
+    near: bool = True  # a given name may also match one letter off its keys (WatchMatcher(fuzzy=...))
 
     def spelling(self, folded: str, key: str) -> float | None:
         if folded == self.folded:
@@ -73,7 +76,7 @@ _INITIAL_ALTERNATIVES = {"kh": "KHC", "ch": "CHK", "ts": "TC", "ye": "YE", "e": 
                          "j": "JYI", "v": "VW", "w": "WV"}
 
 
-def _given_word(word: str, slavic: bool) -> NameWord:
+def _given_word(word: str, slavic: bool, fuzzy: bool) -> NameWord:
     folded = fold(word)
     keys = _keys_of(folded, slavic)
     names = [folded, *given_alternatives(folded)]
@@ -85,35 +88,40 @@ def _given_word(word: str, slavic: bool) -> NameWord:
     for name in names:
         initials.add(name[:1].upper())
         initials.update(_INITIAL_ALTERNATIVES.get(name[:2], _INITIAL_ALTERNATIVES.get(name[:1], "")))
-    return NameWord(folded, keys, frozenset(initials))
+    return NameWord(folded, keys, frozenset(initials), near=fuzzy)
 
 
-def levenshtein(a: str, b: str, limit: int) -> int:
-    """The edit distance of ``a`` and ``b``, or ``limit + 1`` as soon as it must exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
+def edits(a: str, b: str, limit: int) -> int:
+    """The edits from ``a`` to ``b`` (a letter inserted, left out or replaced, or two neighbours
+    swapped: "Nicoals"), or ``limit + 1`` when there are more than ``limit``. rapidfuzz's OSA distance.
+    """
+    return OSA.distance(a, b, score_cutoff=limit)
 
 
 def _near(key: str, word: NameWord) -> bool:
-    """A given name one letter off its listed spellings: an unlisted romanisation.
+    """A given name one letter off its listed spellings by spelling key: an unlisted
+    romanisation, or a typo.
 
     Five letters at least, same first letter, and the same grammatical gender (Alexandra is
-    not Alexander).
+    not Alexander). By key only: as written, common given names are too often one letter
+    apart (Maria, Marta; with 100,000 entries, a third more alerts for people a story does
+    not name).
     """
-    if len(key) < 5:
+    if not word.near or len(key) < 5:
         return False
     feminine = key.endswith(FEMININE_END)
     return any(other[:1] == key[:1] and other.endswith(FEMININE_END) == feminine
-               and levenshtein(key, other, 1) <= 1 for other in word.keys)
+               and edits(key, other, 1) <= 1 for other in word.keys)
+
+
+def one_letter_off(folded: str, key: str, surname: str, feminine: bool) -> bool:
+    """Whether a word (``folded``, ``key``) is one edit from a surname (folded) by key or as
+    written, with the same first letter and grammatical gender.
+    """
+    other = spelling_key(surname)
+    if other.endswith(FEMININE_END) != feminine or not (other[:1] == key[:1] or surname[:1] == folded[:1]):
+        return False
+    return edits(key, other, 1) <= 1 or edits(folded, surname, 1) <= 1
 
 
 def given_spelling(folded: str, key: str, word: NameWord) -> float | None:
@@ -123,21 +131,21 @@ def given_spelling(folded: str, key: str, word: NameWord) -> float | None:
     return spelling
 
 
-def patterns_of(number: int, entry: WatchEntry) -> list[NamePattern]:
+def patterns_of(number: int, entry: WatchEntry, *, fuzzy: bool = True) -> list[NamePattern]:
     """The name and aliases of an entry as patterns. A one-word alias close to the surname
     ("Lukashenka" for Alexander Lukashenko) is another spelling of the surname, not a name
     that counts on its own; other one-word aliases (nicknames) do count on their own.
     """
-    main = _pattern(number, entry.name, alias=False)
+    main = _pattern(number, entry.name, alias=False, fuzzy=fuzzy)
     patterns = [main] if main is not None else []
     surname_keys = dict(main.surname.keys) if main is not None else {}
     for alias in entry.aliases:
-        pattern = _pattern(number, alias, alias=True)
+        pattern = _pattern(number, alias, alias=True, fuzzy=fuzzy)
         if pattern is None:
             continue
         if main is not None and main.given and not pattern.given and not pattern.particles:
             own = spelling_key(pattern.surname.folded)
-            if own in surname_keys or levenshtein(own, spelling_key(main.surname.folded), 2) <= 2:
+            if own in surname_keys or edits(own, spelling_key(main.surname.folded), 2) <= 2:
                 for key in pattern.surname.keys:
                     surname_keys.setdefault(key, SPELLING["variant"])
                 continue
@@ -150,7 +158,7 @@ def patterns_of(number: int, entry: WatchEntry) -> list[NamePattern]:
     return patterns
 
 
-def _pattern(number: int, written: str, *, alias: bool) -> NamePattern | None:
+def _pattern(number: int, written: str, *, alias: bool, fuzzy: bool) -> NamePattern | None:
     """One name as a pattern: given names, then the surname, with what is written before it
     as part of it ("von der" Leyen, "Kara-" Murza) and a generational suffix ("Jr.").
     """
@@ -174,7 +182,7 @@ def _pattern(number: int, written: str, *, alias: bool) -> NamePattern | None:
     slavic = looks_slavic(folded)
     surname = folded[-1]
     return NamePattern(entry=number, written=written,
-                       given=tuple(_given_word(word, slavic) for word in words[:-1]),
+                       given=tuple(_given_word(word, slavic, fuzzy) for word in words[:-1]),
                        particles=tuple(particles),
                        surname=NameWord(surname, _keys_of(surname, slavic), frozenset()),
                        suffix=suffix, alias=alias, slavic=slavic)
