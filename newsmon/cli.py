@@ -24,6 +24,7 @@ from newsmon.search_commands import add_search_commands
 from newsmon.settings import Settings, bounded, from_args
 from newsmon.topic_commands import add_topic_commands
 from newsmon.watch_commands import add_watch_commands
+from newsmon.web_commands import add_web_command
 
 PROGRESS_EVERY_SECONDS = 30.0
 DESCRIPTION = """\
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_topic_commands(commands, leaf)
 
     add_search_commands(commands, leaf)
+    add_web_command(commands, leaf)
 
     command("settings", cmd_settings, "print the effective settings (secrets masked)")
     command("model", cmd_model, "check that the spaCy English model loads")
