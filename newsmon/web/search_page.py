@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 from newsmon.connectors.search import SearchRequest, build_search
 from newsmon.errors import ConfigError
@@ -106,9 +106,10 @@ def search_body(form: SearchForm) -> dict[str, Any]:
 
 def search(client: Elasticsearch, settings: Settings, form: SearchForm) -> dict[str, Any]:
     """The page's data: total, hits (with highlights and watched people), facets, pages."""
-    if not client.indices.exists_alias(name=settings.es_index_articles):
+    try:  # one round trip: no existence check first
+        result = client.search(index=settings.es_index_articles, track_total_hits=True, **search_body(form))
+    except NotFoundError:
         return {"total": 0, "hits": [], "facets": {}, "pages": 0, "indexed": False}
-    result = client.search(index=settings.es_index_articles, track_total_hits=True, **search_body(form))
     total = result["hits"]["total"]["value"]
     hits = [hit_view(hit) for hit in result["hits"]["hits"]]
     watched = watched_in(client, settings, [hit["article_id"] for hit in hits])
@@ -141,11 +142,12 @@ def hit_view(hit: Mapping[str, Any]) -> dict[str, Any]:
 def watched_in(client: Elasticsearch, settings: Settings, article_ids: Sequence[str]
                ) -> dict[str, list[dict[str, Any]]]:
     """article_id → the alerts raised on it (person, list, matched forms, evidence)."""
-    if not article_ids or not client.indices.exists_alias(name=settings.es_index_alerts):
+    if not article_ids:
         return {}
     hits = client.search(index=settings.es_index_alerts, query={"terms": {"article_id": list(article_ids)}},
                          source=["article_id", "person", "list", "matched_forms", "evidence"],
-                         sort=[{"person": "asc"}], size=500)["hits"]["hits"]
+                         sort=[{"person": {"order": "asc", "unmapped_type": "keyword"}}], size=500,
+                         ignore_unavailable=True, allow_no_indices=True)["hits"]["hits"]  # none yet: none
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for hit in hits:
         found[hit["_source"]["article_id"]].append(hit["_source"])
