@@ -48,6 +48,18 @@ def test_the_search_page_sends_the_query_newsmon_search_builds():
     assert set(body["aggs"]) == set(FACETS)
 
 
+def test_the_whole_search_is_in_its_url_and_facets_toggle():
+    form = SearchForm.from_params(Params(q="Belavia", topic=["sanctions_relief"], since="7d", page="2"))
+    assert form.url(page=2) == "/search?q=Belavia&since=7d&page=2&topic=sanctions_relief"
+    assert form.url(sort="relevance") == "/search?q=Belavia&since=7d&sort=relevance&topic=sanctions_relief"
+    # A facet value is added or, when chosen, removed; either way back to the first page.
+    assert form.toggled("person", "Ihar Losik") == ("/search?q=Belavia&since=7d&topic=sanctions_relief"
+                                                    "&person=Ihar+Losik")
+    assert form.toggled("topic", "sanctions_relief") == "/search?q=Belavia&since=7d"
+    again = SearchForm.from_params(QueryParams(form.url(page=3).partition("?")[2]))
+    assert again == dataclasses.replace(form, page=3)
+
+
 @pytest.mark.parametrize(("params", "message"), [
     ({"page": "0"}, "page is a number"), ({"page": "x"}, "page is a number"),
     ({"sort": "random"}, "sort is time or relevance"), ({"since": "yesterday"}, "since takes 30m")])

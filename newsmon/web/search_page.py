@@ -120,7 +120,7 @@ def search(client: Elasticsearch, settings: Settings, form: SearchForm) -> dict[
         chosen = form.filters.get(name, ())
         buckets = [(b["key"], b["doc_count"], b["key"] in chosen)
                    for b in result["aggregations"][name]["buckets"]]
-        buckets += [(value, 0, True) for value in chosen if value not in {b[0] for b in buckets}]
+        buckets += [(value, None, True) for value in chosen if value not in {b[0] for b in buckets}]
         facets[name] = {"label": label, "buckets": buckets}
     pages = min(-(-total // PAGE_SIZE), MAX_RESULTS // PAGE_SIZE)
     return {"total": total, "hits": hits, "facets": facets, "pages": pages, "indexed": True}
