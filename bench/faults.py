@@ -372,7 +372,7 @@ class Harness:
         named = sum(1 for item in served for person in WATCHED
                     if person in item.message["title"] or person in (item.message["content"] or ""))
         sent = self.kafka_alert_counts()
-        resent = {alert_id: n for alert_id, n in sent.items() if n > 1}
+        resent = {key: n for key, n in sent.items() if n > 1}
         es.close()
 
         print("\n==== fault harness: outcome ====")
@@ -412,8 +412,9 @@ class Harness:
             print(f"    {expected[alert_id]}")
         print(f"alerts doubled:         {len(doubled)} (two alerts or more for one entry and story)")
         print(f"alerts unexpected:      {len(unexpected_alerts)} (raised, not expected)")
-        print(f"alerts on {settings.topic_alerts}: {sum(sent.values())} messages for {len(sent)} alerts "
-              f"({len(resent)} sent more than once: allowed, consumers de-duplicate on the key)")
+        print(f"alerts on {settings.topic_alerts}: {sum(sent.values())} messages for {len(sent)} alert "
+              f"revisions ({len(resent)} sent more than once: allowed, consumers de-duplicate on alert id "
+              "and revision)")
         print("kills:                  " + ", ".join(f"{t} {self.outcome.kills[t]}" for t in TARGETS)
               + f" ({sum(self.outcome.kills.values())} in all)")
         needed = ", ".join(f"{name} {count}" for name, count in self.outcome.restarts_needed.items())
@@ -449,7 +450,8 @@ class Harness:
         consumer = make_consumer(settings, settings.topic_alerts, group_id=None,
                                  auto_offset_reset="earliest", consumer_timeout_ms=5000)
         try:
-            return Counter(record.key.decode() for record in consumer)
+            return Counter((record.key.decode(), json.loads(record.value).get("revision", 1))
+                           for record in consumer)
         finally:
             consumer.close()
 

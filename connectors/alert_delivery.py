@@ -29,7 +29,13 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from newsmon import backoff
-from newsmon.connectors.delivery_records import AlertIndexRecords, DeliveryRecords, RecordsUnavailableError
+from newsmon.connectors.delivery_records import (
+    AlertIndexRecords,
+    DeliveryRecords,
+    RecordsUnavailableError,
+    Revision,
+    revision_of,
+)
 from newsmon.connectors.kafka import make_consumer
 from newsmon.connectors.notifier_config import DeliveryConfig
 from newsmon.connectors.notifiers import BACKOFF_BASE, BACKOFF_CAP, DeliveryError, Notifier
@@ -40,7 +46,7 @@ from newsmon.settings import Secret, Settings
 log = logging.getLogger(__name__)
 
 OnResult = Callable[[list[str], str, bool, "str | None"], None]
-REMEMBER_IDS = 100_000  # alert ids kept to recognise redeliveries (about 20 MB)
+REMEMBER_IDS = 100_000  # alert revisions kept to recognise redeliveries (about 20 MB)
 DIGEST_MAX_ALERTS = 100  # a digest with more alerts is sent as several messages
 POLL_RECORDS = 10  # records per poll: each may cost a notifier's retries before the next poll
 MAX_POLL_INTERVAL_MS = 15 * 60 * 1000  # Kafka evicts a consumer that does not poll for this long
@@ -66,7 +72,7 @@ class DeliveryStats:
     received: int = 0  # Kafka records read
     invalid: int = 0  # records skipped: not JSON, or not an alert per the schema
     alerts: int = 0  # alerts accepted for delivery
-    duplicates: int = 0  # alert ids already seen by this process
+    duplicates: int = 0  # alert revisions already seen by this process
     unrouted: int = 0  # alerts of a list with no notifiers (and no "*")
     delivered: int = 0  # messages a notifier delivered
     failed: int = 0  # messages refused for good (or failing unexpectedly): reported, not retried
@@ -130,12 +136,16 @@ class _Message:
     def ids(self) -> list[str]:
         return [alert["alert_id"] for alert, _ in self.items]
 
+    @property
+    def revisions(self) -> list[Revision]:
+        return [revision_of(alert) for alert, _ in self.items]
+
 
 class Dispatcher:
     """Routes alerts to the notifiers of their list and of ``"*"``: at once, or held for a
     digest whose period starts with the first alert held. A failing notifier never stops
-    the others; an alert id seen again is delivered once per process, and with ``records``
-    once per notifier across restarts too.
+    the others; an alert revision (``alert_id`` and ``revision``) seen again is delivered
+    once per process, and with ``records`` once per notifier across restarts too.
 
     A message a notifier could not deliver for a reason waiting can fix (its attempts spent
     on refused connections, timeouts, 5xx, 408, 429) waits and is tried again, once per
@@ -169,7 +179,7 @@ class Dispatcher:
             name: tuple(dataclasses.replace(notifier, sleep=sleep) for notifier in route.notifiers)
             for name, route in config.lists.items()
         }
-        self._seen: OrderedDict[str, _Pending] = OrderedDict()
+        self._seen: OrderedDict[Revision, _Pending] = OrderedDict()
         self._digests: dict[str, _Digest] = {}
         self._waiting: list[_Message] = []
         self.stats = DeliveryStats()
@@ -177,7 +187,7 @@ class Dispatcher:
     def submit(self, alert: Mapping[str, Any], *, on_handled: Callable[[], None] | None = None) -> bool:
         """Deliver ``alert`` now, or hold it for its list's digest. ``on_handled`` is called
         once every notifier that applies is done with it: delivered, or refused for good (at
-        once for an alert no notifier wants; for an alert id seen before, when that one is).
+        once for an alert no notifier wants; for an alert revision seen before, when that one is).
         Returns False for those two.
         """
         if not isinstance(alert, Mapping):
@@ -187,17 +197,21 @@ class Dispatcher:
         if not isinstance(alert_id, str) or not isinstance(list_name, str):
             msg = f"an alert needs string alert_id and list, got {alert_id!r} and {list_name!r}"
             raise ValueError(msg)
-        seen = self._seen.get(alert_id)
+        key = revision_of(alert)
+        if not isinstance(key[1], int) or isinstance(key[1], bool) or key[1] < 1:
+            msg = f"an alert's revision is a whole number from 1, got {key[1]!r}"
+            raise ValueError(msg)
+        seen = self._seen.get(key)
         if seen is not None:
-            self._seen.move_to_end(alert_id)
+            self._seen.move_to_end(key)
             self.stats.duplicates += 1
-            log.debug("alert %s already handled by this process; not sent again", alert_id)
+            log.debug("alert %s revision %d already handled by this process; not sent again", *key)
             seen.then(on_handled)  # read twice while still on its way: handled with the first
             return False
         routes = [(route, self._notifiers[route.name]) for route in self._config.routes(list_name)]
         messages = sum(len(notifiers) for _, notifiers in routes)
         pending = _Pending(messages)
-        self._seen[alert_id] = pending
+        self._seen[key] = pending
         if len(self._seen) > self._remember:
             self._seen.popitem(last=False)
         if messages == 0:
@@ -274,18 +288,18 @@ class Dispatcher:
         notifier = message.notifier
         if self._records is not None:
             try:
-                already = self._records.delivered(message.ids, notifier.description)
+                already = self._records.delivered(message.revisions, notifier.description)
             except RecordsUnavailableError as exc:
                 self._wait(message, 1, str(exc), None)
                 return
             if already:
                 log.info("alert(s) %s already delivered by %s (before a restart); not sent again",
-                         _shown(sorted(already)), notifier.description)
+                         _shown(sorted(alert_id for alert_id, _ in already)), notifier.description)
                 self.stats.already_delivered += len(already)
                 for alert, pending in message.items:
-                    if alert["alert_id"] in already:
+                    if revision_of(alert) in already:
                         pending.done()
-                message.items = [(a, p) for a, p in message.items if a["alert_id"] not in already]
+                message.items = [(a, p) for a, p in message.items if revision_of(a) not in already]
                 if not message.items:
                     return
         alerts = [alert for alert, _ in message.items]
@@ -328,7 +342,7 @@ class Dispatcher:
             log.exception("on_result failed for %s by %s", _shown(ids), name)
         if self._records is not None:
             try:
-                self._records.record(ids, name, error is None, error)
+                self._records.record(message.revisions, name, error is None, error)
             except RecordsUnavailableError as exc:
                 # Not worth holding the alerts for: it only matters if this process stops
                 # before their offsets are committed, and then they may be sent twice.

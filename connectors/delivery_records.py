@@ -2,8 +2,13 @@
 Elasticsearch (``news-alerts``, field ``deliveries``), so that a restarted delivery (or
 another process of its consumer group) that reads an alert again does not send it twice.
 
-``deliveries`` holds one entry per notifier, its latest outcome: ``{"notifier": <its name
-in logs>, "ok": true|false, "error": <why not, or null>, "at": <when>}``. The notifier's
+An alert is delivered once per *revision* (``newsmon.analysis.alert_updates``): records are
+kept per alert id and revision, and a notifier that has delivered a revision counts as having
+the earlier ones too (sending an older revision after a newer one would be stale news).
+
+``deliveries`` holds one entry per notifier and revision, its latest outcome: ``{"notifier":
+<its name in logs>, "revision": <n>, "ok": true|false, "error": <why not, or null>, "at":
+<when>}`` (an entry without ``revision`` is of revision 1). The notifier's
 name is ``<list>#<n> <kind and host>`` or ``<list>#<n> <label> (<kind and host>)``
 (``notifier_config``), so renumbering or renaming a list's notifiers makes them new
 notifiers for the alerts not yet committed.
@@ -12,7 +17,7 @@ notifiers for the alerts not yet committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,6 +31,12 @@ from newsmon.settings import Settings
 log = logging.getLogger(__name__)
 CONFLICT_RETRIES = 5  # another writer updated the alert between our read and our write
 MAX_ERROR_CHARS = 1000
+Revision = tuple[str, int]  # an alert id and one of its revisions
+
+
+def revision_of(alert: Mapping[str, Any]) -> Revision:
+    """The alert id and revision of an alert message (absent revision: 1)."""
+    return alert["alert_id"], alert.get("revision", 1)
 
 
 class RecordsUnavailableError(NewsmonError):
@@ -52,12 +63,12 @@ def _rebuild(alias: str, alert_ids: list[str], cause: str, written: bool) -> Rec
 
 
 class DeliveryRecords(Protocol):
-    def delivered(self, alert_ids: Sequence[str], notifier: str) -> set[str]:
-        """Those of ``alert_ids`` that ``notifier`` has delivered already."""
+    def delivered(self, revisions: Sequence[Revision], notifier: str) -> set[Revision]:
+        """Those of ``revisions`` that ``notifier`` has delivered already (or a later revision of)."""
         ...
 
-    def record(self, alert_ids: Sequence[str], notifier: str, ok: bool, error: str | None) -> None:
-        """Remember ``notifier``'s outcome for each of ``alert_ids``."""
+    def record(self, revisions: Sequence[Revision], notifier: str, ok: bool, error: str | None) -> None:
+        """Remember ``notifier``'s outcome for each of ``revisions``."""
         ...
 
 
@@ -86,30 +97,33 @@ class AlertIndexRecords:
     def close(self) -> None:
         self._client.close()
 
-    def delivered(self, alert_ids: Sequence[str], notifier: str) -> set[str]:
-        ids = list(dict.fromkeys(alert_ids))
+    def delivered(self, revisions: Sequence[Revision], notifier: str) -> set[Revision]:
+        wanted = list(dict.fromkeys(revisions))
+        ids = list(dict.fromkeys(alert_id for alert_id, _ in wanted))
         if not ids:
             return set()
         try:
             docs = self._client.mget(index=self._alias, ids=ids, source_includes=["deliveries"])["docs"]
         except (ApiError, TransportError) as exc:
             raise RecordsUnavailableError(self._alias, ids, _describe(exc)) from None
-        done = set()
+        newest: dict[str, int] = {}  # per alert, the latest revision the notifier delivered
         for doc in docs:
             error = doc.get("error")
             if error is not None:
                 if _error_type(error) == "index_not_found_exception":
                     continue  # no alerts index: no records
                 raise RecordsUnavailableError(self._alias, ids, _describe(error))
-            if doc.get("found") and _delivered_by(doc["_source"].get("deliveries"), notifier):
-                done.add(doc["_id"])
-        return done
+            if doc.get("found"):
+                done = _delivered_by(doc["_source"].get("deliveries"), notifier)
+                if done:
+                    newest[doc["_id"]] = done
+        return {(alert_id, number) for alert_id, number in wanted if number <= newest.get(alert_id, 0)}
 
-    def record(self, alert_ids: Sequence[str], notifier: str, ok: bool, error: str | None) -> None:
+    def record(self, revisions: Sequence[Revision], notifier: str, ok: bool, error: str | None) -> None:
         entry = {"notifier": notifier, "ok": ok, "error": None if error is None else error[:MAX_ERROR_CHARS],
                  "at": rfc3339(self._now())}
-        for alert_id in dict.fromkeys(alert_ids):
-            self._record_one(alert_id, entry)
+        for alert_id, number in dict.fromkeys(revisions):
+            self._record_one(alert_id, entry | {"revision": number})
 
     def _record_one(self, alert_id: str, entry: dict[str, Any]) -> None:
         for _ in range(CONFLICT_RETRIES):
@@ -121,10 +135,11 @@ class AlertIndexRecords:
                 return
             except (ApiError, TransportError) as exc:
                 raise RecordsUnavailableError(self._alias, [alert_id], _describe(exc)) from None
-            # The notifier's entry is replaced where it stands: one entry per notifier.
+            # The notifier's entry for this revision is replaced where it stands.
             entries = list(_entries(found["_source"].get("deliveries")))
-            name = entry["notifier"]
-            at = next((i for i, item in enumerate(entries) if item.get("notifier") == name), None)
+            key = (entry["notifier"], entry["revision"])
+            at = next((i for i, item in enumerate(entries) if (item.get("notifier"), _revision(item)) == key),
+                      None)
             if at is None:
                 entries.append(entry)
             else:
@@ -147,8 +162,15 @@ def _entries(value: Any) -> Iterable[dict[str, Any]]:
     return [item for item in value or () if isinstance(item, dict)]
 
 
-def _delivered_by(value: Any, notifier: str) -> bool:
-    return any(item.get("notifier") == notifier and item.get("ok") is True for item in _entries(value))
+def _revision(entry: Mapping[str, Any]) -> int:
+    number = entry.get("revision")
+    return number if isinstance(number, int) else 1
+
+
+def _delivered_by(value: Any, notifier: str) -> int:
+    """The latest revision ``notifier`` delivered (0: none)."""
+    return max((_revision(item) for item in _entries(value)
+                if item.get("notifier") == notifier and item.get("ok") is True), default=0)
 
 
 def _error_type(error: Any) -> str | None:

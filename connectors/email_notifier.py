@@ -102,6 +102,10 @@ class EmailNotifier(Notifier):
         message["Date"] = formatdate(usegmt=True)
         domain = self.envelope_sender.rpartition("@")[2]
         message["Message-ID"] = f"<newsmon.{delivery_id(alerts)}@{domain}>"
+        if len(alerts) == 1 and alerts[0].get("revision", 1) > 1:  # threaded under the first revision
+            first = f"<newsmon.{alerts[0]['alert_id']}@{domain}>"
+            message["In-Reply-To"] = first
+            message["References"] = first
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
         message["X-Newsmon-Lists"] = lists_of(alerts)
         message["X-Newsmon-Alerts"] = " ".join(alert["alert_id"] for alert in alerts[:50])

@@ -24,7 +24,8 @@ from newsmon.schemas import load_index_template
 from newsmon.settings import Settings
 
 TEMPLATES = {"news-articles": "es_index_articles", "news-alerts": "es_index_alerts",
-             "news-watchlist": "es_index_watchlist", "news-stories": "es_index_stories"}
+             "news-watchlist": "es_index_watchlist", "news-stories": "es_index_stories",
+             "news-spikes": "es_index_spikes"}
 _VERSION = re.compile(r"-v(\d+)$")
 SETTLE_SECONDS = 1.0
 

@@ -2,7 +2,7 @@
 :class:`~newsmon.analysis.stories.StoryStore` of the pipeline's ClusterStories step.
 
 Each document holds what an analyst reads (headline, first and last seen, counts,
-sources, people, organisations, places, article ids), the keys the core looks stories up
+sources, topics, people, organisations, places, article ids), the keys the core looks stories up
 by (``band_keys``: MinHash LSH bands; ``keys``: those and the ``t:`` terms and ``e:``
 entities) and, in ``profile`` (stored, not indexed), the whole :class:`Story` as
 :meth:`Story.to_dict` gives it, which is what is read back.
@@ -52,7 +52,7 @@ def story_document(story: Story, config: StoryConfig, *, updated_at: datetime | 
         "first_seen": profile["first_seen"], "last_seen": profile["last_seen"],
         "updated_at": (updated_at or datetime.now(UTC)).isoformat(),
         "article_count": len(story.article_ids), "source_count": len(story.sources),
-        "sources": list(story.sources), "article_ids": list(story.article_ids),
+        "sources": list(story.sources), "article_ids": list(story.article_ids), "topics": list(story.topics),
         "band_keys": sorted(story.band_keys),
         "keys": sorted(story.band_keys | story.lookup_keys(config)),
         "profile": profile}

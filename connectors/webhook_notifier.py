@@ -18,7 +18,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import HTTPError
 
 from newsmon import __version__
-from newsmon.analysis.alert_text import delivery_id, one_line, slack_body
+from newsmon.analysis.alert_text import delivery_id, one_line, slack_body, stories
 from newsmon.connectors.http_fetch import retry_after_seconds
 from newsmon.connectors.notifiers import Notifier, PermanentFailure, TransientFailure, check_alerts
 from newsmon.connectors.webhook_signing import sign
@@ -72,7 +72,13 @@ class WebhookNotifier(Notifier):
         return safe_url(self.url)
 
     def body(self, alerts: Sequence[Mapping[str, Any]]) -> bytes:
-        payload = slack_body(alerts) if self.format == "slack" else {"alerts": list(alerts)}
+        if self.format == "slack":
+            payload = slack_body(alerts)
+        else:  # the alerts, and their stories as a digest shows them
+            grouped = [{key: value for key, value in story.items() if key != "alerts"}
+                       | {"alert_ids": [alert["alert_id"] for alert in story["alerts"]]}
+                       for story in stories(alerts)]
+            payload = {"alerts": list(alerts), "stories": grouped}
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def deliver(self, alerts: Sequence[Mapping[str, Any]], *, attempts: int | None = None) -> None:

@@ -22,6 +22,7 @@ from newsmon.errors import NewsmonError
 from newsmon.feed_commands import add_feed_commands
 from newsmon.search_commands import add_search_commands
 from newsmon.settings import Settings, bounded, from_args
+from newsmon.story_commands import add_story_commands
 from newsmon.topic_commands import add_topic_commands
 from newsmon.watch_commands import add_watch_commands
 from newsmon.web_commands import add_web_command
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_topic_commands(commands, leaf)
 
     add_search_commands(commands, leaf)
+    add_story_commands(commands, leaf)
     add_web_command(commands, leaf)
 
     command("settings", cmd_settings, "print the effective settings (secrets masked)")

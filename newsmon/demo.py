@@ -253,14 +253,17 @@ def _report(es, settings: Settings, expected: dict[str, str]) -> None:
     print(f"\nAlerts fired ({len(alerts)}):")
     for alert in alerts:
         topics = ", ".join(alert["topics"]) or "no topic"
+        story = (f" — {alert['article_count']} articles from {', '.join(alert['sources'])}"
+                 if alert.get("article_count", 1) > 1 else "")
         lines = (f"  {alert['person']} ({alert['list']}) as “{', '.join(alert['matched_forms'])}” in "
-                 f"“{alert['title']}” [{topics}]", f"      evidence: {alert['evidence'][0][:200]}",
+                 f"“{alert['title']}” [{topics}]{story}", f"      evidence: {alert['evidence'][0][:200]}",
                  f"      {alert['url']}")
         print("\n".join(printable(line) for line in lines))
+    _report_stories(es, settings, expected)
     counts = es.search(index=settings.es_index_articles, query={"ids": {"values": list(expected)}}, size=0,
                        aggs={"per_topic": {"terms": {"field": "topics.name", "size": 50}}})
     buckets = counts["aggregations"]["per_topic"]["buckets"]
-    print(f"\nStories per topic (of {len(expected)} demo stories):")
+    print(f"\nArticles per topic (of {len(expected)} demo articles):")
     for bucket in buckets:
         print(f"  {bucket['key']:<20} {bucket['doc_count']}")
     untagged = len(expected) - es.count(index=settings.es_index_articles, query={"bool": {
@@ -272,6 +275,21 @@ def _report(es, settings: Settings, expected: dict[str, str]) -> None:
           "(newsmon search --topic prisoner_release --person \"Ihar Losik\"):")
     for hit in hits:
         print(f"  {hit['_source']['published_at'][:10]}  {printable(hit['_source']['title'])}")
+
+
+def _report_stories(es, settings: Settings, expected: dict[str, str]) -> None:
+    """The stories the demo articles were grouped into, earliest first."""
+    hits = es.search(index=settings.es_index_articles, query={"ids": {"values": list(expected)}},
+                     source=["story_id", "title", "published_at"], sort=[{"published_at": "asc"}],
+                     size=len(expected))["hits"]["hits"]
+    stories: dict[str, list[dict]] = {}
+    for hit in hits:
+        stories.setdefault(hit["_source"].get("story_id") or hit["_id"], []).append(hit["_source"])
+    print(f"\nStories ({len(stories)} from {len(hits)} articles):")
+    for story_id, articles in stories.items():
+        print(printable(f"  {story_id[:12]}  {len(articles)} article(s): “{articles[0]['title']}”"))
+        for article in articles[1:]:
+            print(printable(f"      + {article['published_at'][:10]}  “{article['title']}”"))
 
 
 def _follow(settings: Settings, store: FeedStore, progress: Callable[[str], None]) -> None:

@@ -1,4 +1,6 @@
-"""Points in time as users type them: ``30m``, ``12h``, ``1d``, ``2w`` ago, or an ISO date/time."""
+"""Points in time as users type them: ``30m``, ``12h``, ``1d``, ``2w`` ago, or an ISO date/time;
+and lengths of time in the same units.
+"""
 
 from __future__ import annotations
 
@@ -23,3 +25,16 @@ def parse_moment(text: str, option: str = "--since", now: datetime | None = None
         msg = f"{option} takes 30m, 12h, 1d, 2w or an ISO date such as 2026-11-01, got {text!r}"
         raise ConfigError(msg) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_duration(text: str, option: str) -> timedelta:
+    """``10m``, ``1h``, ``1d``, ``2w``: a length of time above zero."""
+    match = _AGO.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        msg = f"{option} takes a length of time such as 10m, 1h, 1d or 2w, got {text!r}"
+        raise ConfigError(msg)
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError as exc:
+        msg = f"{option}: {text!r} is too long"
+        raise ConfigError(msg) from exc

@@ -28,6 +28,7 @@ KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MASK = "********"
 MAX_SECONDS = 86_400.0  # a day: longer waits and timeouts are typos (or .inf) rather than intent
+REALERT_RULES = ("new-topic", "never")  # newsmon.analysis.alert_updates applies them
 
 
 class Secret:
@@ -139,6 +140,14 @@ def bounded(parse: type[int] | type[float], low: float, high: float) -> Callable
     return convert
 
 
+def _realert_rule(text: str) -> str:
+    rule = text.strip().lower()
+    if rule not in REALERT_RULES:
+        msg = f"expected one of {', '.join(REALERT_RULES)}, got {text!r}"
+        raise ConfigError(msg)
+    return rule
+
+
 def _heap(text: str) -> str:
     if not re.fullmatch(r"\d+[mMgG]", text.strip()):
         msg = f"a JVM heap size looks like 512m or 1g, got {text!r}"
@@ -177,17 +186,23 @@ class Settings:
     topic_articles: str = _setting("news.articles", "Kafka topic of incoming articles")
     topic_alerts: str = _setting("news.alerts", "Kafka topic of watch-list alerts")
     topic_deadletter: str = _setting("news.deadletter", "Kafka topic of rejected messages")
+    topic_spikes: str = _setting("news.spikes", "Kafka topic of spikes (topics, people and stories "
+                                 "far above their baseline)")
     es_url: str = _setting("http://127.0.0.1:9200", "Elasticsearch URL")
     es_index_articles: str = _setting("news-articles", "Elasticsearch alias of the enriched articles")
     es_index_alerts: str = _setting("news-alerts", "Elasticsearch alias of the alerts")
     es_index_watchlist: str = _setting("news-watchlist", "Elasticsearch alias of the watch entries")
     es_index_stories: str = _setting("news-stories", "Elasticsearch alias of the stories (articles grouped "
                                      "by event)")
+    es_index_spikes: str = _setting("news-spikes", "Elasticsearch alias of the spikes")
     es_api_key: Secret | None = _setting(None, "Elasticsearch API key (encoded form)", Secret)
     es_username: str | None = _setting(None, "Elasticsearch user for basic auth")
     es_password: Secret | None = _setting(None, "Elasticsearch password for basic auth", Secret)
     es_ca_certs: Path | None = _setting(None, "CA bundle that signed Elasticsearch's certificate", Path)
     es_verify_certs: bool = _setting(True, "verify Elasticsearch's TLS certificate", _flag_bool)
+    realert_on: str = _setting(
+        "new-topic", "when a later article of an alert's story sends the alert again: new-topic (it brings "
+        "a topic the watch entry follows that the alert did not have) or never", _realert_rule)
     kafka_delivery_timeout: float = _setting(
         120.0, "seconds the producer retries a message before giving up (the poller then "
         "sends it again on the feed's next poll)", bounded(float, 1, MAX_SECONDS))
@@ -242,6 +257,9 @@ class Settings:
             if not (self.kafka_sasl_username and self.kafka_sasl_password):
                 msg = f"{self.kafka_security_protocol} needs kafka_sasl_username and kafka_sasl_password"
                 raise ConfigError(msg)
+        if self.realert_on not in REALERT_RULES:
+            msg = f"realert_on must be one of {', '.join(REALERT_RULES)}, got {self.realert_on!r}"
+            raise ConfigError(msg)
         if self.kafka_partitions < 1:
             msg = f"kafka_partitions must be at least 1, got {self.kafka_partitions}"
             raise ConfigError(msg)

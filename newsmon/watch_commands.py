@@ -61,7 +61,7 @@ def add_watch_commands(watch: argparse.ArgumentParser, alerts: argparse.Argument
     exported.add_argument("--list", dest="list_name", help="only this watch list")
 
     alert_actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
-    recent = leaf(alert_actions, "list", alerts_list, "alerts raised recently, newest first")
+    recent = leaf(alert_actions, "list", alerts_list, "alerts raised (or revised) recently, newest first")
     recent.add_argument("--since", default="1d", help="how far back: 30m, 12h, 1d, 2w (default 1d)")
     recent.add_argument("--list", dest="list_name", help="only this watch list")
     recent.add_argument("--json", action="store_true")
@@ -137,9 +137,15 @@ def watch_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_alert(alert: dict) -> None:
     topics = f" [{', '.join(alert['topics'])}]" if alert["topics"] else ""
-    lines = (f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
+    lines = [f"{alert['alert_time']}  {alert['person']} ({alert['list']}) named as "
              f"“{alert['matched_forms'][0]}” in “{alert['title']}” — {alert['source_name']}{topics}",
-             f"    {alert['evidence'][0][:240]}", f"    {alert['url'] or alert['article_id']}")
+             f"    {alert['evidence'][0][:240]}", f"    {alert['url'] or alert['article_id']}"]
+    if alert.get("article_count", 1) > 1:
+        lines.append(f"    story: {alert['article_count']} articles from {len(alert['sources'])} source(s), "
+                     f"last seen {alert['last_seen']}")
+    if alert.get("revision", 1) > 1:
+        lines.append(f"    revision {alert['revision']} ({alert.get('revised_at', '?')}): now also "
+                     f"{', '.join(alert.get('gained_topics') or ())}")
     print("\n".join(printable(line) for line in lines), flush=True)
 
 
@@ -149,13 +155,15 @@ def alerts_list(args: argparse.Namespace, settings: Settings) -> int:
         print("no alerts yet")
         return 0
     since = parse_moment(args.since)
-    filters = [{"range": {"alert_time": {"gte": since.isoformat()}}}]
+    recent = [{"range": {field: {"gte": since.isoformat()}}} for field in ("alert_time", "revised_at")]
+    filters = [{"bool": {"should": recent, "minimum_should_match": 1}}]
     if args.list_name:
         filters.append({"term": {"list": args.list_name}})
     hits = client.search(index=settings.es_index_alerts, query={"bool": {"filter": filters}},
                          sort=[{"alert_time": "desc"}], size=1000)["hits"]["hits"]
-    alerts = [{k: v for k, v in hit["_source"].items() if k not in ("kafka_delivered", "deliveries")}
-              for hit in hits]
+    from newsmon.analysis.alert_updates import message_of
+
+    alerts = [message_of(hit["_source"]) for hit in hits]
     if args.json:
         print(printable_json(alerts))
         return 0

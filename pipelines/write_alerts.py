@@ -1,12 +1,16 @@
-"""WriteAlerts: each alert into Elasticsearch ``news-alerts`` and Kafka ``news.alerts``, once.
+"""WriteAlerts: each alert into Elasticsearch ``news-alerts`` and Kafka ``news.alerts``, once
+per revision.
 
-Elasticsearch decides what is new: the alert is *created* under its deterministic id, so
-a replay, a restart or a second worker finds it there and sends nothing again. The Kafka
-message follows, and once Kafka acknowledged it the document is marked
-``kafka_delivered``; an alert found created but not marked (the worker died between the
-two, and the bundle is retried) is sent again; within one bundle an alert is sent once.
+Elasticsearch decides what is new (``connectors/alert_store.py``): the first article of a
+story creates the alert under its deterministic id; a later article of the story updates it
+(its id, source and topics added) and sends nothing, unless the re-alert rule
+(``Settings.realert_on``) makes that a new revision. A replay, a restart or a second worker
+finds the article counted already and sends nothing again. The Kafka message follows, and
+once Kafka acknowledged it the document records that revision (``kafka_revision``); an
+alert whose current revision was written but not acknowledged (the worker died between the
+two, and the bundle is retried) is sent again; within one bundle a revision is sent once.
 Two workers handling a replay of the same story at the same moment could both send it:
-Kafka consumers de-duplicate on the key, ``alert_id``. Both writes wait out outages;
+consumers de-duplicate on ``alert_id`` and ``revision``. Both writes wait out outages;
 articles pass through once their alerts are safely written.
 """
 
@@ -17,9 +21,10 @@ import logging
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from elasticsearch import ConflictError
 
+from newsmon.analysis.alert_updates import revision
 from newsmon.analysis.messages import AnalysedArticle
+from newsmon.connectors.alert_store import AlertStore
 from newsmon.connectors.elasticsearch import make_client, patiently, setup_index
 from newsmon.connectors.kafka import make_producer, when_reachable
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
@@ -34,11 +39,13 @@ STAGE = "alerts"
 class _Write(beam.DoFn):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._new = Metrics.counter("WriteAlerts", "new")
+        self._new = Metrics.counter("WriteAlerts", "new")  # revisions sent (first ones and re-alerts)
         self._repeated = Metrics.counter("WriteAlerts", "already_raised")
 
     def setup(self) -> None:
         self._client = make_client(self._settings)
+        self._store = AlertStore(self._client, self._settings.es_index_alerts,
+                                 realert_on=self._settings.realert_on)
         self._producer = when_reachable(lambda: make_producer(self._settings), what="the alerts producer")
         self._index_ready = False
 
@@ -47,8 +54,8 @@ class _Write(beam.DoFn):
         self._client.close()
 
     def start_bundle(self) -> None:
-        self._sending: list[tuple[str, object]] = []
-        self._in_flight: set[str] = set()
+        self._sending: list[tuple[str, int, object]] = []
+        self._in_flight: set[tuple[str, int]] = set()
 
     def process(self, item: AnalysedArticle):
         messages = [alert.to_message() for alert in item.alerts]
@@ -64,13 +71,10 @@ class _Write(beam.DoFn):
             self._index_ready = True
         for message in messages:
             alert_id = message["alert_id"]
-            if alert_id in self._in_flight:
-                self._repeated.inc()  # the same story twice in one bundle (a replay)
-                continue
-            to_send = patiently(lambda message=message: self._claim(message),
+            to_send = patiently(lambda message=message: self._store.write(message),
                                 what=f"recording alert {alert_id}")
-            if to_send is None:
-                self._repeated.inc()
+            if to_send is None or (alert_id, revision(to_send)) in self._in_flight:
+                self._repeated.inc()  # counted already, or sent in this bundle (a replay)
                 continue
             self._new.inc()
             value = json.dumps(to_send, ensure_ascii=False).encode("utf-8")
@@ -78,30 +82,15 @@ class _Write(beam.DoFn):
                 lambda alert_id=alert_id, value=value: self._producer.send(
                     self._settings.topic_alerts, key=alert_id.encode(), value=value),
                 what=f"sending alert {alert_id}")
-            self._sending.append((alert_id, future))
-            self._in_flight.add(alert_id)
+            self._sending.append((alert_id, revision(to_send), future))
+            self._in_flight.add((alert_id, revision(to_send)))
         yield item  # committed with the bundle only if finish_bundle succeeds
 
-    def _claim(self, alert: dict) -> dict | None:
-        """Create the alert; None when it was raised before and reached Kafka."""
-        try:
-            self._client.create(index=self._settings.es_index_alerts, id=alert["alert_id"],
-                                document=alert | {"kafka_delivered": False, "deliveries": []})
-            return alert
-        except ConflictError:
-            existing = self._client.get(index=self._settings.es_index_alerts, id=alert["alert_id"])["_source"]
-            if existing.get("kafka_delivered"):
-                return None
-            return {key: existing[key] for key in alert}  # as first raised (its alert_time)
-
     def finish_bundle(self) -> None:
-        for alert_id, future in self._sending:
+        for alert_id, sent, future in self._sending:
             future.get(timeout=self._settings.kafka_delivery_timeout + 5)  # raises: the bundle is retried
-            # Alert delivery records its deliveries in the same document meanwhile: a partial
-            # update on a document that changed under it is tried again, not failed (409).
-            patiently(lambda alert_id=alert_id: self._client.update(
-                index=self._settings.es_index_alerts, id=alert_id, doc={"kafka_delivered": True},
-                retry_on_conflict=10), what=f"marking alert {alert_id} delivered")
+            patiently(lambda alert_id=alert_id, sent=sent: self._store.sent(alert_id, sent),
+                      what=f"marking alert {alert_id} delivered")
         self._sending = []
 
 

@@ -126,11 +126,12 @@ def seed_analysed():
 
 @pytest.fixture
 def aliases(es):
-    """Elasticsearch aliases of this test only (articles, alerts, watchlist, stories), removed afterwards
-    with the indices and templates behind them.
+    """Elasticsearch aliases of this test only (articles, alerts, watchlist, stories, spikes), removed
+    afterwards with the indices and templates behind them.
     """
     suffix = uuid.uuid4().hex[:10]
-    names = {kind: f"test-{kind}-{suffix}" for kind in ("articles", "alerts", "watchlist", "stories")}
+    kinds = ("articles", "alerts", "watchlist", "stories", "spikes")
+    names = {kind: f"test-{kind}-{suffix}" for kind in kinds}
     yield names
     for alias in names.values():
         drop_index(es, alias)
@@ -161,12 +162,15 @@ def isolated(kafka, es):
                                    es_index_articles=f"test-articles-{suffix}",
                                    es_index_alerts=f"test-alerts-{suffix}",
                                    es_index_watchlist=f"test-watchlist-{suffix}",
-                                   es_index_stories=f"test-stories-{suffix}")
-    topics = [settings.topic_articles, settings.topic_deadletter, settings.topic_alerts]
+                                   es_index_stories=f"test-stories-{suffix}",
+                                   topic_spikes=f"test.spikes.{suffix}",
+                                   es_index_spikes=f"test-spikes-{suffix}")
+    topics = [settings.topic_articles, settings.topic_deadletter, settings.topic_alerts,
+              settings.topic_spikes]
     ensure_topics(settings, topics, partitions=1)
     yield settings
     for alias in (settings.es_index_articles, settings.es_index_alerts, settings.es_index_watchlist,
-                  settings.es_index_stories):
+                  settings.es_index_stories, settings.es_index_spikes):
         drop_index(es, alias)
     admin = make_admin(settings)
     admin.delete_topics(topics)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from newsmon.analysis.alert_text import delivery_id
+from newsmon.connectors.email_notifier import EmailNotifier
 from newsmon.connectors.notifiers import DeliveryError
 from newsmon.settings import Secret
 from tests.support.notifiers import PASSWORD, Sleeps, email, make_alert
@@ -132,3 +133,19 @@ def test_email_failures_that_retrying_cannot_fix(smtp_starttls, tls_files):
         assert caught.value.permanent and plain.mails == []
     finally:
         plain.close()
+
+
+def test_a_later_revision_is_a_new_message_threaded_under_the_first():
+    alert = make_alert(3)
+    update = alert | {"revision": 2, "gained_topics": ["diplomatic_move"], "article_count": 4,
+                      "sources": ["Daily Courier", "Example News"]}
+    notifier = EmailNotifier(host="127.0.0.1", port=25, security="none",
+                             sender="newsmon <alerts@example.org>", recipients=["desk@example.org"])
+    first, later = notifier.message([alert]), notifier.message([update])
+    assert later["Message-ID"] == f"<newsmon.{alert['alert_id']}-r2@example.org>" != first["Message-ID"]
+    assert later["In-Reply-To"] == later["References"] == first["Message-ID"]
+    assert first["In-Reply-To"] is None
+    assert later["Subject"].startswith("newsmon update: Ihar Losik story now also diplomatic_move: ")
+    text = later.get_body(("plain",)).get_content()
+    assert "Story:      4 articles from 2 sources: Daily Courier, Example News" in text
+

@@ -34,7 +34,10 @@ def test_webhook_request_is_signed_and_a_tampered_body_fails(receiver):
     assert timestamp.isdigit() and abs(int(timestamp) - time.time()) < 30
     assert request.headers["x-newsmon-signature"].startswith("sha256=")
     assert request.signature_ok is True
-    assert request.json() == {"alerts": [alert]}
+    assert request.json()["alerts"] == [alert]
+    [story] = request.json()["stories"]
+    assert (story["story_id"], story["alert_ids"], story["article_count"]) == (
+        alert["story_id"], [alert["alert_id"]], 1)
 
     header = request.headers["x-newsmon-signature"]
     assert verify_signature(SECRET, timestamp, request.body, header)
@@ -81,7 +84,7 @@ def test_slack_body_shape(receiver):
     digest = slack_body([make_alert(n) for n in range(40)])
     assert digest["text"] == "newsmon digest: 40 alerts for belarus-watch"
     assert len(digest["blocks"]) <= 50
-    assert "more alerts" in json.dumps(digest["blocks"][-1])
+    assert "more stories" in json.dumps(digest["blocks"][-1])
 
 
 def test_retries_on_503_and_429_honouring_retry_after_then_succeeds(receiver):

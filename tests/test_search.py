@@ -50,7 +50,7 @@ def found(aliases, *args: str) -> int:
 def test_templates_install_twice(es, settings, aliases):
     settings = dataclasses.replace(settings, es_index_articles=aliases["articles"],
                                    es_index_alerts=aliases["alerts"], es_index_watchlist=aliases["watchlist"],
-                                   es_index_stories=aliases["stories"])
+                                   es_index_stories=aliases["stories"], es_index_spikes=aliases["spikes"])
     first = setup_all(es, settings)
     assert setup_all(es, settings) == first == {alias: f"{alias}-v1" for alias in aliases.values()}
 

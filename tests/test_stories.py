@@ -3,6 +3,7 @@ quiet period, replays (no model: profiles from plain words, entities given)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from newsmon.analysis.stories import (
     story_id_for,
 )
 from newsmon.analysis.text import Sentence, Token
+from newsmon.analysis.topics import TopicTag
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CONFIG = StoryConfig()
@@ -55,9 +57,9 @@ def idf(term: str) -> float:
 
 
 def profile(article_id: str, title: str, body: str, *, at: datetime = T0, source: str = "Reuters",
-            entities: tuple[str, ...] = ()):
+            entities: tuple[str, ...] = (), topics: tuple[str, ...] = ()):
     return profile_of_text(article_id, title, body, source=source, published_at=at, idf=idf,
-                           entities=entities)
+                           entities=entities, topics=topics)
 
 
 def belarus_wire(article_id: str = "wire-1", at: datetime = T0):
@@ -156,6 +158,28 @@ def test_an_article_already_assigned_keeps_its_story():
     assert again.story.article_ids.count("courier-7") == 1
 
 
+def test_a_story_carries_the_union_of_its_articles_topics():
+    store = InMemoryStoryStore()
+    first = assign(profile("wire-1", "Belarus frees 52 prisoners after Trump appeal", WIRE, entities=BELARUS,
+                           topics=("prisoner_release",)), store)
+    assert first.story.topics == ("prisoner_release",)
+    copy = profile("courier-7", "Lukashenko releases 52 detainees after US request", WIRE_COPY,
+                   at=T0 + timedelta(hours=3), source="Daily Courier", entities=BELARUS,
+                   topics=("sanctions_relief", "prisoner_release"))
+    joined = assign(copy, store)
+    assert joined.story.story_id == first.story.story_id
+    assert joined.story.topics == ("prisoner_release", "sanctions_relief")
+    storm = assign(profile("lusa-1", "Heavy rain floods Lisbon", UNRELATED, at=T0 + timedelta(hours=1),
+                           entities=("place:Lisbon",)), store)
+    assert storm.story.topics == ()
+
+
+def test_a_story_saved_before_stories_had_topics_reads_back_without_any():
+    data = assign(belarus_wire(), InMemoryStoryStore()).story.to_dict()
+    del data["topics"]
+    assert Story.from_dict(data).topics == ()
+
+
 def test_stories_round_trip_through_json():
     store = InMemoryStoryStore()
     for item in stream():
@@ -181,7 +205,9 @@ def test_profile_of_an_analysed_article_uses_lemmas_and_entities():
     item = AnalysedArticle(record=KafkaRecord("news.articles", 0, 0, None, b"{}", 0), article=article,
                            text=text, sentences=(Sentence(text=text, start=0, tokens=tokens),),
                            entities=entities)
+    item = dataclasses.replace(item, topics=(TopicTag("prisoner_release", 0.9, (text,)),))
     result = profile_of(item, idf)
+    assert result.topics == {"prisoner_release"}
     terms = dict(result.terms)
     assert set(terms) == {"belarus", "free", "prisoner", "lukashenko", "pardon"}
     assert terms["belarus"] > terms["lukashenko"]  # title words count double

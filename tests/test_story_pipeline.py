@@ -120,6 +120,12 @@ def test_cluster_stories_groups_copies_and_the_alert_is_one_per_story(es, settin
         assert_that(rows, check)
     es.indices.refresh(index=aliases["stories"])
     assert es.count(index=aliases["stories"])["count"] == 2
+    # each story carries the union of its articles' topics, as TagTopics tagged them
+    stories = {hit["_id"]: hit["_source"]["topics"]
+               for hit in es.search(index=aliases["stories"], size=10)["hits"]["hits"]}
+    topics = [sorted({topic.name for topic in item.topics}) for item in items]
+    assert topics[0]  # the wire report is tagged
+    assert sorted(stories.values()) == sorted([sorted({*topics[0], *topics[1]}), topics[2]])
 
 
 def test_one_wire_story_in_two_feeds_is_one_story_and_one_alert_end_to_end(isolated, es):
@@ -149,4 +155,7 @@ def test_one_wire_story_in_two_feeds_is_one_story_and_one_alert_end_to_end(isola
     alerts = alerts_in(es, settings)
     assert [(a["person"], a["story_id"], a["article_id"]) for a in alerts] == [
         (WATCHED, wire, first["article_id"])]
+    # The copy updated the alert (the replayed copy did not count twice) and sent nothing.
+    assert sorted(alerts[0]["article_ids"]) == sorted(m["article_id"] for m in MESSAGES[:2])
+    assert alerts[0]["article_count"] == 2 and alerts[0]["sources"] == ["Daily Courier", "Example Wire"]
     assert [a["alert_id"] for a in kafka_alerts(settings)] == [alerts[0]["alert_id"]]

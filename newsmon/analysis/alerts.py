@@ -1,5 +1,6 @@
 """Alerts from watch-list matches: one per watch entry and story, with a deterministic id
-(the first article of a story raises it; later ones of the same story have the same id).
+(the first article of a story raises it; later ones of the same story have the same id and
+update it: ``newsmon.analysis.alert_updates``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def build_alert(article: Article, topics: Sequence[str], mentions: Sequence[Matc
         evidence=tuple(text[:5000] for text in _unique([m.evidence for m in mentions], MAX_EVIDENCE)),
         confidence=round(max(m.confidence for m in mentions), 4), topics=tuple(topics), title=article.title,
         url=article.url, source_name=article.source_name, published_at=article.published_at,
-        alert_time=alert_time)
+        alert_time=alert_time, watch_topics=tuple(entry.topics))
 
 
 def alerts_for(article: Article, topics: Sequence[str], mentions: Sequence[Match], *,

@@ -114,14 +114,31 @@ class Alert:
     source_name: str
     published_at: datetime
     alert_time: datetime
+    # The story so far (newsmon.analysis.alert_updates adds the later articles); as first
+    # raised: this article alone.
+    revision: int = 1
+    watch_topics: tuple[str, ...] = ()  # the entry's topic filter (empty: every topic)
+    article_ids: tuple[str, ...] = ()  # () means (article_id,)
+    sources: tuple[str, ...] = ()  # () means (source_name,)
+    last_seen: datetime | None = None  # None means published_at
+
+    def __post_init__(self) -> None:
+        if not self.article_ids:
+            object.__setattr__(self, "article_ids", (self.article_id,))
+        if not self.sources:
+            object.__setattr__(self, "sources", (self.source_name,))
+        if self.last_seen is None:
+            object.__setattr__(self, "last_seen", self.published_at)
 
     def to_message(self) -> dict[str, Any]:
         message = {"schema_version": ALERT_SCHEMA_VERSION} | asdict(self)
         message["list"] = message.pop("list_name")
-        for key in ("matched_forms", "evidence", "topics"):
+        for key in ("matched_forms", "evidence", "topics", "watch_topics", "article_ids", "sources"):
             message[key] = list(message[key])
+        message["article_count"] = len(self.article_ids)
         message["published_at"] = rfc3339(self.published_at)
         message["alert_time"] = rfc3339(self.alert_time)
+        message["last_seen"] = rfc3339(self.last_seen)
         return message
 
     @classmethod
@@ -132,7 +149,11 @@ class Alert:
                    confidence=message["confidence"], topics=tuple(message["topics"]), title=message["title"],
                    url=message["url"], source_name=message["source_name"],
                    published_at=parse_time(message["published_at"]),
-                   alert_time=parse_time(message["alert_time"]))
+                   alert_time=parse_time(message["alert_time"]), revision=message.get("revision", 1),
+                   watch_topics=tuple(message.get("watch_topics", ())),
+                   article_ids=tuple(message.get("article_ids", ())),
+                   sources=tuple(message.get("sources", ())),
+                   last_seen=parse_time(message["last_seen"]) if "last_seen" in message else None)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class ArticleProfile:
     signature: tuple[int, ...]
     terms: tuple[tuple[str, float], ...]
     entities: frozenset[str] = frozenset()  # "person:Alexander Lukashenko", "place:Minsk", "org:..."
+    topics: frozenset[str] = frozenset()  # the names of the article's topics (not used in grouping)
 
     @property
     def band_keys(self) -> tuple[str, ...]:
@@ -90,6 +91,7 @@ class Story:
     entities: tuple[tuple[str, int], ...]  # entity and how many members name it, most named first
     signatures: tuple[tuple[int, ...], ...]
     band_keys: frozenset[str] = field(default_factory=frozenset)
+    topics: tuple[str, ...] = ()  # the union of its articles' topic names, sorted
 
     def lookup_keys(self, config: StoryConfig) -> frozenset[str]:
         return frozenset(f"t:{term}" for term, _ in self.terms[:config.story_key_terms]) | frozenset(
@@ -109,6 +111,7 @@ class Story:
         data["entities"] = [list(pair) for pair in self.entities]
         data["signatures"] = [list(sig) for sig in self.signatures]
         data["band_keys"] = sorted(self.band_keys)
+        data["topics"] = list(self.topics)
         return data
 
     @classmethod
@@ -120,7 +123,8 @@ class Story:
                    terms=tuple((t, float(w)) for t, w in data["terms"]),
                    entities=tuple((e, int(n)) for e, n in data["entities"]),
                    signatures=tuple(tuple(int(v) for v in sig) for sig in data["signatures"]),
-                   band_keys=frozenset(data["band_keys"]))
+                   band_keys=frozenset(data["band_keys"]),
+                   topics=tuple(data.get("topics", ())))  # absent from stories saved before topics were
 
 
 class StoryStore(Protocol):
@@ -202,11 +206,11 @@ def profile_of(item: AnalysedArticle, idf: Callable[[str], float], config: Story
                           signature=story_text.signature(article.title, body),
                           terms=story_text.weigh(story_text.term_counts(title_terms, lead_terms), idf,
                                                  config.article_terms),
-                          entities=entities)
+                          entities=entities, topics=frozenset(topic.name for topic in item.topics))
 
 
 def profile_of_text(article_id: str, title: str, body: str, *, source: str, published_at: datetime,
-                    idf: Callable[[str], float], entities: Iterable[str] = (),
+                    idf: Callable[[str], float], entities: Iterable[str] = (), topics: Iterable[str] = (),
                     config: StoryConfig | None = None) -> ArticleProfile:
     """The profile from plain words, without spaCy (headline-only feeds, benchmarks)."""
     config = config or StoryConfig()
@@ -216,7 +220,7 @@ def profile_of_text(article_id: str, title: str, body: str, *, source: str, publ
                           signature=story_text.signature(title, body),
                           terms=story_text.weigh(story_text.term_counts(title_terms, lead_terms), idf,
                                                  config.article_terms),
-                          entities=frozenset(entities))
+                          entities=frozenset(entities), topics=frozenset(topics))
 
 
 def is_duplicate(profile: ArticleProfile, story: Story, config: StoryConfig) -> bool:
@@ -266,7 +270,8 @@ def open_story(profile: ArticleProfile, config: StoryConfig) -> Story:
                  first_seen=profile.published_at, last_seen=profile.published_at,
                  article_ids=(profile.article_id,), sources=(profile.source,), terms=profile.terms,
                  entities=tuple((entity, 1) for entity in sorted(profile.entities)),
-                 signatures=(profile.signature,), band_keys=frozenset(profile.band_keys))
+                 signatures=(profile.signature,), band_keys=frozenset(profile.band_keys),
+                 topics=tuple(sorted(profile.topics)))
 
 
 def _top(counter: Counter, size: int) -> tuple:
@@ -274,7 +279,7 @@ def _top(counter: Counter, size: int) -> tuple:
 
 
 def add_article(story: Story, profile: ArticleProfile, config: StoryConfig) -> Story:
-    """The story with one more article: span, sources, summed terms, entities, signatures."""
+    """The story with one more article: span, sources, summed terms, entities, signatures, topics."""
     terms: Counter[str] = Counter(dict(story.terms))
     for term, weight in profile.terms:
         terms[term] += weight
@@ -292,7 +297,8 @@ def add_article(story: Story, profile: ArticleProfile, config: StoryConfig) -> S
         sources=tuple(sorted({*story.sources, profile.source})),
         terms=tuple((t, round(w, 6)) for t, w in _top(terms, config.story_terms)),
         entities=_top(entities, config.story_entities), signatures=signatures,
-        band_keys=frozenset().union(*(band_keys(sig) for sig in signatures)))
+        band_keys=frozenset().union(*(band_keys(sig) for sig in signatures)),
+        topics=tuple(sorted({*story.topics, *profile.topics})))
 
 
 def assign(profile: ArticleProfile, store: StoryStore, config: StoryConfig | None = None) -> Assignment:

@@ -20,7 +20,8 @@ ALERTS_SHOWN = 200
 LETTERS_SHOWN = 50
 LETTERS_SINCE = timedelta(days=7)
 ALERT_FIELDS = ["alert_id", "person", "list", "matched_forms", "evidence", "topics", "title", "url",
-                "source_name", "published_at", "alert_time", "story_id", "article_id"]
+                "source_name", "published_at", "alert_time", "story_id", "article_id", "revision",
+                "revised_at", "gained_topics", "article_count", "sources"]
 
 
 def story(client: Elasticsearch, settings: Settings, story_id: str) -> dict[str, Any] | None:

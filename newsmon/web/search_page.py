@@ -141,14 +141,21 @@ def hit_view(hit: Mapping[str, Any]) -> dict[str, Any]:
 
 def watched_in(client: Elasticsearch, settings: Settings, article_ids: Sequence[str]
                ) -> dict[str, list[dict[str, Any]]]:
-    """article_id → the alerts raised on it (person, list, matched forms, evidence)."""
+    """article_id → the alerts that count it (person, list, matched forms, evidence): raised on
+    it, or on its story's first article and updated by it (``article_ids``).
+    """
     if not article_ids:
         return {}
-    hits = client.search(index=settings.es_index_alerts, query={"terms": {"article_id": list(article_ids)}},
-                         source=["article_id", "person", "list", "matched_forms", "evidence"],
+    wanted = set(article_ids)
+    query = {"bool": {"should": [{"terms": {name: sorted(wanted)}} for name in ("article_id", "article_ids")],
+                      "minimum_should_match": 1}}
+    hits = client.search(index=settings.es_index_alerts, query=query,
+                         source=["article_id", "article_ids", "person", "list", "matched_forms", "evidence"],
                          sort=[{"person": {"order": "asc", "unmapped_type": "keyword"}}], size=500,
                          ignore_unavailable=True, allow_no_indices=True)["hits"]["hits"]  # none yet: none
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for hit in hits:
-        found[hit["_source"]["article_id"]].append(hit["_source"])
+        alert = hit["_source"]
+        for article_id in wanted & {alert["article_id"], *alert.get("article_ids", ())}:
+            found[article_id].append(alert)
     return found

@@ -15,7 +15,7 @@ from newsmon.settings import env_name
 
 SETTINGS_PASSED = ("home", "kafka_bootstrap_servers", "es_url", "topic_articles", "topic_deadletter",
                    "topic_alerts", "es_index_articles", "es_index_alerts", "es_index_watchlist",
-                   "es_index_stories")
+                   "es_index_stories", "topic_spikes", "es_index_spikes")
 
 
 def command_env(settings, **extra: str) -> dict[str, str]:

@@ -13,9 +13,11 @@
     var holder = document.createElement("template");
     holder.innerHTML = event.data;
     var row = holder.content.firstElementChild;
-    if (!row || document.getElementById(row.id)) return;
+    if (!row) return;
+    var shown = document.getElementById(row.id);
+    if (shown) shown.remove();  // a new revision of an alert on the page replaces it
+    else total.textContent = String(Number(total.textContent) + 1);
     list.insertBefore(row, list.firstChild);
-    total.textContent = String(Number(total.textContent) + 1);
   };
   source.onerror = function () {
     state.textContent = "live updates interrupted; reconnecting…";
