@@ -13,9 +13,9 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from newsmon.connectors.story_search import story_timeline
 from newsmon.settings import Settings
 
-MAX_STORY_ARTICLES = 500
 ALERTS_SHOWN = 200
 LETTERS_SHOWN = 50
 LETTERS_SINCE = timedelta(days=7)
@@ -25,29 +25,20 @@ ALERT_FIELDS = ["alert_id", "person", "list", "matched_forms", "evidence", "topi
 
 
 def story(client: Elasticsearch, settings: Settings, story_id: str) -> dict[str, Any] | None:
-    """The story (as ClusterStories saved it, when it did) and its articles, oldest first;
-    None when no article carries ``story_id``.
+    """What ``newsmon stories show`` reads (:func:`story_timeline`), for the page; None when
+    neither the story nor any article of it is indexed.
     """
-    saved = None
-    if client.indices.exists_alias(name=settings.es_index_stories):
-        found = client.options(ignore_status=404).get(index=settings.es_index_stories, id=story_id,
-                                                       source_excludes=["profile", "keys", "band_keys"])
-        saved = found["_source"] if found.get("found") else None
-    articles = []
-    if client.indices.exists_alias(name=settings.es_index_articles):
-        articles = [hit["_source"] for hit in client.search(
-            index=settings.es_index_articles, query={"bool": {"filter": [{"term": {"story_id": story_id}}]}},
-            sort=[{"published_at": "asc"}, {"article_id": "asc"}], size=MAX_STORY_ARTICLES,
-            source=["article_id", "title", "url", "source_name", "published_at", "topics", "persons"],
-        )["hits"]["hits"]]
-    if not articles and saved is None:
+    timeline = story_timeline(client, settings.es_index_stories, settings.es_index_articles, story_id)
+    if timeline.story is None and not timeline.articles:
         return None
+    saved, articles = timeline.story, timeline.articles
     sources = Counter(article.get("source_name", "") for article in articles)
     persons = saved["persons"] if saved else sorted({p for a in articles for p in a.get("persons", [])})
     return {"story_id": story_id, "saved": saved, "articles": articles,
             "headline": saved["headline"] if saved else articles[0]["title"],
-            "sources": sources.most_common(),
-            "persons": persons}
+            "sources": sources.most_common(), "persons": persons,
+            "topics": saved.get("topics", []) if saved else sorted(
+                {t["name"] for a in articles for t in a.get("topics", [])})}
 
 
 @dataclass(frozen=True)
