@@ -28,8 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kafka import TopicPartition
-
+from newsmon.connectors.kafka import consumer_lag  # noqa: F401 - the benchmarks import it from here
 from newsmon.deploy.local_service import command_line, pid_alive
 from newsmon.deploy.services import local_services
 from newsmon.settings import Settings
@@ -289,23 +288,6 @@ class LocalStack:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
-
-def consumer_lag(settings: Settings, group: str, topic: str) -> dict[int, tuple[int | None, int]]:
-    """Per partition of ``topic``: (offset ``group`` committed or None, end offset)."""
-    from newsmon.connectors.kafka import make_admin, make_consumer
-
-    admin = make_admin(settings)
-    consumer = make_consumer(settings)
-    try:
-        committed = admin.list_group_offsets(group).get(group, {})
-        partitions = sorted(consumer.partitions_for_topic(topic) or ())
-        tps = [TopicPartition(topic, p) for p in partitions]
-        ends = consumer.end_offsets(tps)
-    finally:
-        consumer.close()
-        admin.close()
-    return {tp.partition: (committed[tp].offset if tp in committed else None, ends[tp]) for tp in tps}
 
 
 def lag_line(lag: dict[int, tuple[int | None, int]]) -> str:

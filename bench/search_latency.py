@@ -47,6 +47,31 @@ def pipeline_documents(count: int) -> list[dict]:
             for item, text, reading in zip(items, texts, readings, strict=True)]
 
 
+def index_stories(es, alias: str, templates: list[dict], count: int, rng: random.Random,
+                  now: datetime) -> None:
+    """``count`` documents made of ``templates`` over 90 days and a dozen sources, force-merged."""
+    started = time.perf_counter()
+    for start in range(0, count, 2000):
+        chunk = []
+        for n in range(start, min(start + 2000, count)):
+            article_id = f"{n:032x}"
+            published = now - timedelta(minutes=rng.randint(0, 90 * 24 * 60))
+            chunk.append((article_id, rng.choice(templates) | {
+                "article_id": article_id, "story_id": article_id, "source_name": rng.choice(SOURCES),
+                "published_at": published.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+        refused = write_documents(es, alias, chunk)
+        if refused:
+            msg = f"Elasticsearch refused documents: {refused[:3]}"
+            raise SystemExit(msg)
+    es.indices.refresh(index=alias)
+    es.indices.forcemerge(index=alias, max_num_segments=1)
+    elapsed = time.perf_counter() - started
+    indexed = es.count(index=alias)["count"]
+    size = es.indices.stats(index=alias)["_all"]["primaries"]["store"]["size_in_bytes"]
+    print(f"indexed {indexed:,} documents in {elapsed:.0f}s ({indexed / elapsed:,.0f}/s); "
+          f"index {size / 1e6:.0f} MB, {size / indexed:,.0f} bytes per document")
+
+
 def timed(es, index: str, body: dict, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
@@ -82,26 +107,7 @@ def main() -> None:
     rng = random.Random(5)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
-        started = time.perf_counter()
-        for start in range(0, args.documents, 2000):
-            chunk = []
-            for n in range(start, min(start + 2000, args.documents)):
-                article_id = f"{n:032x}"
-                published = now - timedelta(minutes=rng.randint(0, 90 * 24 * 60))
-                chunk.append((article_id, rng.choice(templates) | {
-                    "article_id": article_id, "story_id": article_id, "source_name": rng.choice(SOURCES),
-                    "published_at": published.strftime("%Y-%m-%dT%H:%M:%SZ")}))
-            refused = write_documents(es, alias, chunk)
-            if refused:
-                msg = f"Elasticsearch refused documents: {refused[:3]}"
-                raise SystemExit(msg)
-        es.indices.refresh(index=alias)
-        es.indices.forcemerge(index=alias, max_num_segments=1)
-        elapsed = time.perf_counter() - started
-        count = es.count(index=alias)["count"]
-        size = es.indices.stats(index=alias)["_all"]["primaries"]["store"]["size_in_bytes"]
-        print(f"indexed {count:,} documents in {elapsed:.0f}s ({count / elapsed:,.0f}/s); "
-              f"index {size / 1e6:.0f} MB, {size / count:,.0f} bytes per document")
+        index_stories(es, alias, templates, args.documents, rng, now)
 
         baseline = timed(es, alias, {"query": {"match_all": {}}, "size": 20}, args.queries)
         print(f"match_all (baseline):                    {percentiles(baseline)}")

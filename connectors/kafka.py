@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from newsmon import backoff
@@ -143,3 +143,18 @@ def _unreachable(settings: Settings, exc: Exception) -> ServiceUnavailableError:
         f"Kafka is not reachable at {servers} ({settings.kafka_security_protocol}): {exc}. "
         "Start the local broker with `newsmon services up` or set NEWSMON_KAFKA_BOOTSTRAP_SERVERS."
     )
+
+
+def consumer_lag(settings: Settings, group: str, topic: str) -> dict[int, tuple[int | None, int]]:
+    """Per partition of ``topic``: (offset ``group`` committed or None, end offset)."""
+    admin = make_admin(settings)
+    consumer = make_consumer(settings)
+    try:
+        committed = admin.list_group_offsets(group).get(group, {})
+        partitions = sorted(consumer.partitions_for_topic(topic) or ())
+        tps = [TopicPartition(topic, p) for p in partitions]
+        ends = consumer.end_offsets(tps)
+    finally:
+        consumer.close()
+        admin.close()
+    return {tp.partition: (committed[tp].offset if tp in committed else None, ends[tp]) for tp in tps}

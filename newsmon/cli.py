@@ -25,6 +25,7 @@ from newsmon.settings import Settings, bounded, from_args
 from newsmon.story_commands import add_story_commands
 from newsmon.topic_commands import add_topic_commands
 from newsmon.watch_commands import add_watch_commands
+from newsmon.web_commands import add_web_command
 
 PROGRESS_EVERY_SECONDS = 30.0
 DESCRIPTION = """\
@@ -164,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo", cmd_demo,
                    "the whole monitor on the demo feeds: services, feeds served and polled, the streaming "
                    "pipeline, alerts on the example watch list, a count per topic and a search")
-    demo.add_argument("--follow", action="store_true", help="keep polling and print alerts until Ctrl-C")
+    demo.add_argument("--follow", action="store_true", help="keep polling, serve `newsmon web` "
+                      "(http://127.0.0.1:8088/, or a free port) and print alerts until Ctrl-C")
     demo.add_argument("--feeds-port", type=argument_type(bounded(int, 0, 65535)), default=0, metavar="PORT",
                       help="port of the local server of the demo feeds (default: any free port)")
     demo.add_argument("--timeout", type=TIMEOUT, default=300.0, metavar="SECONDS",
@@ -196,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_search_commands(commands, leaf)
     add_story_commands(commands, leaf)
+    add_web_command(commands, leaf)
 
     command("settings", cmd_settings, "print the effective settings (secrets masked)")
     command("model", cmd_model, "check that the spaCy English model loads")

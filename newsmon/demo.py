@@ -39,6 +39,7 @@ from newsmon.errors import NewsmonError
 from newsmon.pipelines import article_pipeline
 from newsmon.settings import Settings
 from newsmon.smoke import SEED_ARTICLE
+from newsmon.web.server import DEFAULT_HOST, DEFAULT_PORT
 
 SEEDS = resources.files("newsmon.seeds")
 FEEDS = {"baltic-wire": ("Baltic Wire", "rss"), "europe-desk": ("Europe Desk", "atom")}
@@ -200,8 +201,12 @@ def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port:
         progress(f"all {len(expected)} demo stories indexed in {settings.es_index_articles}")
         _report(es, settings, expected)
         if follow:
+            web = _serve_web(settings, progress)
             progress("following the feeds and the pipeline; Ctrl-C stops (services keep running)")
-            _follow(settings, store, progress)
+            try:
+                _follow(settings, store, progress)
+            finally:
+                web.stop()
     finally:
         result.cancel()
         server.shutdown()
@@ -210,8 +215,24 @@ def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port:
           f"  alerts:  .venv/bin/newsmon alerts list --since 30d\n"
           f"  Kibana:  docker compose -f deploy/docker-compose.yml up -d kibana, then "
           f".venv/bin/newsmon kibana import (README: \"Search in Kibana\")\n"
-          f"  stop:    .venv/bin/newsmon services down")
+          f"  stop:    .venv/bin/newsmon services down\n"
+          f"  browse:  .venv/bin/newsmon web, then open http://{DEFAULT_HOST}:{DEFAULT_PORT}/")
     return 0
+
+
+def _serve_web(settings: Settings, progress: Callable[[str], None]):
+    """``newsmon web`` in a thread while the demo follows (on a free port if 8088 is taken)."""
+    from newsmon.web.app import create_app
+    from newsmon.web.server import WebServer, bind
+
+    try:
+        sock = bind(DEFAULT_HOST, DEFAULT_PORT)
+    except NewsmonError:
+        sock = bind(DEFAULT_HOST, 0)
+    web = WebServer(create_app(settings, token=settings.web_token), sock).start()
+    progress(f"newsmon web is serving the demo at {web.url}")
+    print(f"\nBrowse the demo: {web.url} (search, stories, live alerts, watch list, health)", flush=True)
+    return web
 
 
 def _indexed(es, settings: Settings, expected: dict[str, str]) -> int:

@@ -232,6 +232,9 @@ class Settings:
         "`newsmon topics train` writes one)", Path)
     gazetteer: Path | None = _setting(
         None, "gazetteer YAML file (default: the packaged seeds/gazetteer.yaml)", Path)
+    web_token: Secret | None = _setting(
+        None, "token `newsmon web` requires (bearer token, or basic auth with any user name and this "
+        "as password); required when it binds an address other than loopback", Secret)
     kafka_heap: str = _setting("512m", "JVM heap of the local Kafka broker", _heap)
     es_heap: str = _setting("1g", "JVM heap of the local Elasticsearch node", _heap)
 

@@ -23,6 +23,7 @@ from newsmon.settings import Settings
 pytest_plugins = ["tests.support.notifiers"]  # webhook receiver, SMTP server, TLS files
 
 REQUIRE_SERVICES = bool(os.environ.get("CI") or os.environ.get("NEWSMON_REQUIRE_SERVICES"))
+SUMMARY = pytest.StashKey[list]()  # lines a test wants shown at the end of the run (where screenshots are)
 SERVICE_FIXTURES = frozenset({"kafka", "es", "topic", "index_name", "aliases", "isolated"})
 
 
@@ -31,6 +32,11 @@ def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)
 
 
 def _unavailable(reason: str) -> None:

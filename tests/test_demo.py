@@ -42,6 +42,7 @@ def test_the_demo_monitors_the_seed_feeds_end_to_end(isolated, es, closed_port):
     assert "Articles per topic (of 5 demo articles):" in first.stdout
     assert f"  2025-09-11  {SEED_TITLE}" in first.stdout  # the search result
     assert "newsmon services down" in first.stdout
+    assert first.stdout.rstrip().endswith("newsmon web, then open http://127.0.0.1:8088/")
 
     es.indices.refresh(index=settings.es_index_articles)
     query = {"match_phrase": {"title": SEED_TITLE}}
