@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from newsmon.analysis.messages import rfc3339
+from newsmon.analysis.spikes import SpikeConfig, Window
 from newsmon.analysis.watch_entries import load_watchlist_file
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.feed_list import read_opml
@@ -32,6 +33,7 @@ from newsmon.connectors.feed_parse import parse_feed
 from newsmon.connectors.feed_poller import FeedPoller
 from newsmon.connectors.feed_store import FeedStore
 from newsmon.connectors.search import SearchRequest, build_search
+from newsmon.connectors.spike_store import detect_spikes
 from newsmon.connectors.watchlist_store import WatchlistStore
 from newsmon.console import printable
 from newsmon.deploy import services
@@ -39,11 +41,13 @@ from newsmon.errors import NewsmonError
 from newsmon.pipelines import article_pipeline
 from newsmon.settings import Settings
 from newsmon.smoke import SEED_ARTICLE
+from newsmon.story_commands import print_spikes
 from newsmon.web.server import DEFAULT_HOST, DEFAULT_PORT
 
 SEEDS = resources.files("newsmon.seeds")
 FEEDS = {"baltic-wire": ("Baltic Wire", "rss"), "europe-desk": ("Europe Desk", "atom")}
 SYNDICATION = "?utm_source=partner&utm_medium=feed"
+BURST_END = datetime(2025, 9, 11, 15, 20, tzinfo=UTC)  # the hour of the release reports (stories.yaml)
 
 
 def _paragraphs(text: str) -> str:
@@ -57,8 +61,10 @@ def _stories() -> list[dict]:
         if isinstance(published, str):
             published = datetime.fromisoformat(published)
         story["published"] = published if published.tzinfo else published.replace(tzinfo=UTC)
-        if story.get("seed"):
+        if story.get("seed") or story.get("seed_copy"):
             story["body"] = (SEEDS / SEED_ARTICLE).read_text(encoding="utf-8")
+        if story.get("furniture"):
+            story["body"] += f"\n{story['furniture']}"
     return stories
 
 
@@ -260,6 +266,7 @@ def _report(es, settings: Settings, expected: dict[str, str]) -> None:
                  f"      {alert['url']}")
         print("\n".join(printable(line) for line in lines))
     _report_stories(es, settings, expected)
+    _report_spikes(es, settings)
     counts = es.search(index=settings.es_index_articles, query={"ids": {"values": list(expected)}}, size=0,
                        aggs={"per_topic": {"terms": {"field": "topics.name", "size": 50}}})
     buckets = counts["aggregations"]["per_topic"]["buckets"]
@@ -290,6 +297,14 @@ def _report_stories(es, settings: Settings, expected: dict[str, str]) -> None:
         print(printable(f"  {story_id[:12]}  {len(articles)} article(s): “{articles[0]['title']}”"))
         for article in articles[1:]:
             print(printable(f"      + {article['published_at'][:10]}  “{article['title']}”"))
+
+
+def _report_spikes(es, settings: Settings) -> None:
+    """The spikes of the hour the release was reported in: the demo's articles are dated 2025."""
+    config = SpikeConfig()
+    window = Window.ending(BURST_END, config)
+    print(f"\nWhat was breaking that hour (newsmon stories --trending --at {rfc3339(BURST_END)}):")
+    print_spikes(detect_spikes(es, settings, window, config), window, config, as_json=False)
 
 
 def _follow(settings: Settings, store: FeedStore, progress: Callable[[str], None]) -> None:

@@ -194,7 +194,7 @@ def _window(args: argparse.Namespace, config: SpikeConfig, now: datetime | None 
     return Window.ending(moment, config)
 
 
-def _print_spikes(spikes: list[Spike], window: Window, config: SpikeConfig, as_json: bool) -> None:
+def print_spikes(spikes: list[Spike], window: Window, config: SpikeConfig, as_json: bool) -> None:
     if as_json:
         print(printable_json({"window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
                               "spikes": [spike.to_message() for spike in spikes]}))
@@ -222,7 +222,7 @@ def _trending(args: argparse.Namespace, settings: Settings) -> int:
     config = _config(args)
     window = _window(args, config)
     spikes = detect_spikes(make_client(settings), settings, window, config)
-    _print_spikes(spikes, window, config, args.json)
+    print_spikes(spikes, window, config, args.json)
     return 0
 
 
@@ -251,7 +251,7 @@ def _record(args: argparse.Namespace, settings: Settings) -> int:
                     spikes, sent = backoff.patiently(judge, what="spikes", retry_if=_outage, log=log)
                 else:
                     spikes, sent = judge()
-                _print_spikes(spikes, window, config, args.json)
+                print_spikes(spikes, window, config, args.json)
                 progress(f"spikes: window ending {window.end:%Y-%m-%d %H:%M} UTC judged, {len(spikes)} "
                          f"spikes, {len(sent)} new sent to {settings.topic_spikes}, all in "
                          f"{settings.es_index_spikes}")

@@ -79,7 +79,7 @@ def test_a_watched_person_is_alerted_once_on_every_channel(isolated, es, tmp_pat
     group = f"pipeline-{uuid.uuid4().hex}"
     result = None
     try:
-        assert FeedPoller(settings, store).run(once=True).articles_sent == 5
+        assert FeedPoller(settings, store).run(once=True).articles_sent == 9
         result = article_pipeline.run(settings, ["--consumer_group", group, "--watchlist_refresh", "2"])
         [hook] = webhook.wait_for(1, timeout=240)
         assert hook.signature_ok and hook.json()["alerts"][0]["person"] == "Ihar Losik"
