@@ -145,7 +145,7 @@ def _word_query(word: QueryWord) -> dict[str, Any]:
 def resolve_names(client: Any, index: str, request: SearchRequest) -> tuple[SearchRequest, list[str]]:
     """``request`` with each ``--person/--org/--place`` value resolved to the canonical names
     indexed that it spells ("Lukashenka" → Alexander Lukashenko), and a note per value
-    resolved to another name or to none. A value indexed as asked stays as it is.
+    resolved to other names or to none. A value that only stands for itself stays as it is.
     """
     resolved, notes = [], []
     for option in ENTITY_OPTIONS:
@@ -164,19 +164,20 @@ def resolve_names(client: Any, index: str, request: SearchRequest) -> tuple[Sear
 
 def canonical_names(client: Any, index: str, option: str, value: str) -> list[str]:
     """The canonical names in ``option`` (persons, organisations, places) that ``value``
-    spells, most often named first; ``[value]`` when it is indexed exactly so.
+    spells, most often named first (``value`` itself among them when it is indexed so).
     """
     field_name = FILTER_FIELDS[option]
-    if client.count(index=index, query={"term": {field_name: value}})["count"]:
-        return [value]
     keys = name_query_keys(value)
-    if not keys:
-        return []
-    answer = client.search(index=index, size=0, query={"bool": {"filter": [
-        {"terms": {KEY_FIELDS[option]: word_keys}} for word_keys in keys]}},
-        aggs={"names": {"terms": {"field": field_name, "size": RESOLVE_CANDIDATES}}})
-    return [bucket["key"] for bucket in answer["aggregations"]["names"]["buckets"]
-            if spelled_like(value, bucket["key"])]
+    names: list[str] = []
+    if keys:
+        answer = client.search(index=index, size=0, query={"bool": {"filter": [
+            {"terms": {KEY_FIELDS[option]: word_keys}} for word_keys in keys]}},
+            aggs={"names": {"terms": {"field": field_name, "size": RESOLVE_CANDIDATES}}})
+        names = [bucket["key"] for bucket in answer["aggregations"]["names"]["buckets"]
+                 if spelled_like(value, bucket["key"])]
+    if value not in names and client.count(index=index, query={"term": {field_name: value}})["count"]:
+        names.insert(0, value)  # indexed as asked, though not as a spelling (no letters to key)
+    return names
 
 
 def snippet(hit: dict[str, Any]) -> str:

@@ -64,6 +64,9 @@ def test_a_query_word_meets_other_spellings_of_a_name_through_its_keys():
     ("Viktor Lukashenko", "Alexander Lukashenko", False),
     ("Sviatlana Tsikhanouskaya", "Siarhei Tsikhanouski", False),
     ("Lukashenko Alexander", "Alexander Lukashenko", False),  # the surname comes last
+    ("Alexander Lukashenka", "A. Lukashenko", True),
+    ("Alexander Lukashenka", "Lukashenko", True),  # an article that named him by surname alone
+    ("Alexander Lukashenka", "V. Lukashenko", False),
 ])
 def test_a_name_asked_for_is_spelled_like_the_canonical_name_or_not(asked, canonical, expected):
     assert spelled_like(asked, canonical) is expected

@@ -177,16 +177,19 @@ def word_keys(folded: str) -> set[str]:
 
 
 def spelled_like(query: str, canonical: str) -> bool:
-    """Whether ``query`` is a spelling of the name ``canonical``: every word of the query
-    is a spelling of a word of the name, the last one of its last word (the surname).
+    """Whether ``query`` is a spelling of the name ``canonical``: the last word of the query
+    spells its last word (the surname), and every other word of the query a word of it or
+    its initial ("Alexander Lukashenko" is "A. Lukashenko", and "Lukashenko" when an article
+    named him by surname alone).
     """
-    asked = [word_keys(word) for word in name_words(query)]
-    words = [spelling_key(word) for word in name_words(canonical)]
-    if not asked or not words:
+    asked = [(word, word_keys(word)) for word in name_words(query)]
+    words = name_words(canonical)
+    if not asked or not words or spelling_key(words[-1]) not in asked[-1][1]:
         return False
-    if len(asked) > 1 and words[-1] not in asked[-1]:
-        return False
-    return all(any(key in keys for key in words) for keys in asked)
+    keys = {spelling_key(word) for word in words}
+    initials = {word for word in words[:-1] if len(word) == 1}
+    return len(words) == 1 or all(not keys.isdisjoint(word_keys) or word[:1] in initials
+                                  for word, word_keys in asked[:-1])
 
 
 def name_query_keys(query: str) -> list[list[str]]:
