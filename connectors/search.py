@@ -41,7 +41,7 @@ HISTOGRAMS = ("topic", "day")
 # A lemma's match is shown in the text itself: the highlight query holds the words' forms.
 HIGHLIGHTED = ("title", "summary", "content", *FOLDED_FIELDS.values())
 SNIPPET_ORDER = ("content", "summary", "title", "content_folded", "summary_folded", "title_folded")
-RESOLVE_CANDIDATES = 200  # canonical names looked at per --person/--org/--place value
+RESOLVE_CANDIDATES = 500  # canonical names (most often named first) looked at per --person/--org/--place
 
 
 @dataclass(frozen=True)
@@ -169,10 +169,9 @@ def canonical_names(client: Any, index: str, option: str, value: str) -> list[st
     field_name = FILTER_FIELDS[option]
     keys = name_query_keys(value)
     names: list[str] = []
-    if keys:
-        answer = client.search(index=index, size=0, query={"bool": {"filter": [
-            {"terms": {KEY_FIELDS[option]: word_keys}} for word_keys in keys]}},
-            aggs={"names": {"terms": {"field": field_name, "size": RESOLVE_CANDIDATES}}})
+    if keys:  # stories naming someone of that surname; spelled_like() judges the whole name
+        answer = client.search(index=index, size=0, query={"terms": {KEY_FIELDS[option]: keys[-1]}},
+                               aggs={"names": {"terms": {"field": field_name, "size": RESOLVE_CANDIDATES}}})
         names = [bucket["key"] for bucket in answer["aggregations"]["names"]["buckets"]
                  if spelled_like(value, bucket["key"])]
     if value not in names and client.count(index=index, query={"term": {field_name: value}})["count"]:
