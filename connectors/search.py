@@ -42,6 +42,7 @@ HISTOGRAMS = ("topic", "day")
 HIGHLIGHTED = ("title", "summary", "content", *FOLDED_FIELDS.values())
 SNIPPET_ORDER = ("content", "summary", "title", "content_folded", "summary_folded", "title_folded")
 RESOLVE_CANDIDATES = 500  # canonical names (most often named first) looked at per --person/--org/--place
+RESOLVE_SAMPLE = 2000  # ... in this many of the stories naming the surname
 
 
 @dataclass(frozen=True)
@@ -165,17 +166,24 @@ def resolve_names(client: Any, index: str, request: SearchRequest) -> tuple[Sear
 def canonical_names(client: Any, index: str, option: str, value: str) -> list[str]:
     """The canonical names in ``option`` (persons, organisations, places) that ``value``
     spells, most often named first (``value`` itself among them when it is indexed so).
+
+    One request: among the stories naming someone of that surname, those naming more of the
+    other words first, a sample (:data:`RESOLVE_SAMPLE`, so that a name in every other story
+    costs no more than a rare one) gives the candidate names; :func:`spelled_like` judges them.
     """
-    field_name = FILTER_FIELDS[option]
-    keys = name_query_keys(value)
+    field_name, keys = FILTER_FIELDS[option], name_query_keys(value)
     names: list[str] = []
-    if keys:  # stories naming someone of that surname; spelled_like() judges the whole name
-        answer = client.search(index=index, size=0, query={"terms": {KEY_FIELDS[option]: keys[-1]}},
-                               aggs={"names": {"terms": {"field": field_name, "size": RESOLVE_CANDIDATES}}})
-        names = [bucket["key"] for bucket in answer["aggregations"]["names"]["buckets"]
+    if keys:
+        key_field = KEY_FIELDS[option]
+        answer = client.search(index=index, size=0, query={"bool": {
+            "filter": [{"terms": {key_field: keys[-1]}}],
+            "should": [{"terms": {key_field: word_keys}} for word_keys in keys[:-1]]}},
+            aggs={"sample": {"sampler": {"shard_size": RESOLVE_SAMPLE}, "aggs": {
+                "names": {"terms": {"field": field_name, "size": RESOLVE_CANDIDATES}}}}})
+        names = [bucket["key"] for bucket in answer["aggregations"]["sample"]["names"]["buckets"]
                  if spelled_like(value, bucket["key"])]
-    if value not in names and client.count(index=index, query={"term": {field_name: value}})["count"]:
-        names.insert(0, value)  # indexed as asked, though not as a spelling (no letters to key)
+    if not names and client.count(index=index, query={"term": {field_name: value}})["count"]:
+        names = [value]  # indexed as asked, though not as a spelling (no letters to key)
     return names
 
 
