@@ -118,6 +118,8 @@ def test_highlights_show_the_words_as_written_and_the_whole_topic_names(demo):
     [hit] = [hit for hit in json.loads(newsmon_search(demo, "prisoner", "--json").stdout)["hits"]
              if hit["title"] == SEED_TITLE]
     assert "«prisoners»" in hit["snippet"]
+    [hit] = json.loads(newsmon_search(demo, "lukashenka", "--json").stdout)["hits"]
+    assert "«Lukashenko»" in hit["snippet"]  # the spelling the story has
     table = newsmon_search(demo, "freed", "--histogram", "topic").stdout
     assert "«freed»" in table or "«frees»" in table
     assert "  prisoner_release     1\n" in table and "  sanctions_relief     1\n" in table

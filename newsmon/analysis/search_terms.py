@@ -149,10 +149,12 @@ class QueryWord:
     @property
     def forms(self) -> tuple[str, ...]:
         """The words a text may have where this word matched: as typed, folded, its lemmas
-        and their inflections (for highlighting them).
+        and their inflections, and for a name its sound variants (Lukashenka → Lukashenko),
+        for highlighting them.
         """
         inflected = (form for lemma in self.lemmas for form in inflections(lemma))
-        return tuple(dict.fromkeys((self.text, self.folded, *self.lemmas, *inflected)))
+        variants = (variant for _, variant in sound_variants(self.folded)) if self.keys else ()
+        return tuple(dict.fromkeys((self.text, self.folded, *self.lemmas, *inflected, *variants)))
 
 
 def query_words(text: str) -> list[QueryWord]:
