@@ -199,11 +199,6 @@ def name_query_keys(query: str) -> list[list[str]]:
     return [sorted(word_keys(word)) for word in name_words(query)]
 
 
-def key_field(option: str) -> str:
-    """The keys field of an entity field: ``persons`` → ``person_keys``."""
-    return KEY_FIELDS[option]
-
-
 def fields_for(parts: Mapping[str, str], boosts: Mapping[str, int]) -> list[str]:
     """``["title_lemmas^3", ...]``: the fields of ``parts`` with the boosts of their parts."""
     return [f"{field}^{boosts[part]}" if boosts.get(part, 1) != 1 else field for part, field in parts.items()]
