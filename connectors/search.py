@@ -6,13 +6,14 @@ built from its options.
 weights, by its lemmas, folded letters and the spelling keys of names
 (:mod:`newsmon.analysis.search_terms`): "prisoner" finds "prisoners", "Łosik" finds "Losik",
 "Lukashenka" finds Alexander Lukashenko; a story with the words as typed (in its title
-above all) ranks first. :func:`resolve_names` turns ``--person/--org/--place`` spellings into
-the canonical names indexed ("Lukashenka → Alexander Lukashenko") before the query is built.
+above all) ranks first. ``--person/--org/--place`` find their names in any spelling, in the
+same request, and :func:`spelling_notes` reads from its answer which canonical names they
+matched ("Lukashenka → Alexander Lukashenko").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,11 +21,14 @@ from newsmon.analysis.search_terms import (
     FOLDED_FIELDS,
     KEY_FIELDS,
     LEMMA_FIELDS,
+    NAME_KEYS_FIELD,
     QueryWord,
     fields_for,
     name_query_keys,
+    name_words,
     query_words,
     spelled_like,
+    word_keys,
 )
 
 TEXT_FIELDS = ["title^3", "summary^2", "content", "topics.evidence"]
@@ -41,8 +45,8 @@ HISTOGRAMS = ("topic", "day")
 # A lemma's match is shown in the text itself: the highlight query holds the words' forms.
 HIGHLIGHTED = ("title", "summary", "content", *FOLDED_FIELDS.values())
 SNIPPET_ORDER = ("content", "summary", "title", "content_folded", "summary_folded", "title_folded")
-RESOLVE_CANDIDATES = 500  # canonical names (most often named first) looked at per --person/--org/--place
-RESOLVE_SAMPLE = 2000  # ... in this many of the stories naming the surname
+SPELLED = "spelled"  # the aggregation spelling_notes() reads
+NOTE_SAMPLE = 200  # stories whose names are looked at for the notes
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,13 @@ class SearchRequest:
     size: int = 20
     histogram: str | None = None  # "topic" or "day"
     extra: dict[str, Any] = field(default_factory=dict)
-    exact: bool = False  # free text only as typed: no lemmas, folding or spellings of names
-    # (option, value as asked, canonical names it stands for), from resolve_names()
-    resolved: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    exact: bool = False  # words and names only as typed: no lemmas, folding or other spellings
 
 
 def build_search(request: SearchRequest) -> dict[str, Any]:
     """The body of a ``_search`` request: free text scored, every filter required (several
-    values of one filter: any of them for topics and sources, all of them for entities; a
-    value resolved to several canonical names: any of those).
+    values of one filter: any of them for topics and sources, all of them for entities, each
+    in any spelling: :func:`entity_filter`).
     """
     must = [text_query(request.text, exact=request.exact)] if request.text else []
     filters: list[dict[str, Any]] = []
@@ -75,12 +77,8 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
         values = getattr(request, option)
         if values:
             filters.append({"terms": {FILTER_FIELDS[option]: list(values)}})
-    resolved = {(option, value): names for option, value, names in request.resolved}
     for option in ENTITY_OPTIONS:
-        for value in getattr(request, option):
-            names = resolved.get((option, value), (value,))
-            filters.append({"term": {FILTER_FIELDS[option]: names[0]}} if len(names) == 1
-                           else {"terms": {FILTER_FIELDS[option]: list(names)}})
+        filters += [entity_filter(option, value, exact=request.exact) for value in getattr(request, option)]
     if request.since or request.until:
         bounds = {}
         if request.since:
@@ -101,12 +99,35 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
         body["highlight"]["highlight_query"] = highlight_query(request.text)
     if request.sort == "time" or not request.text:
         body["sort"] = [{"published_at": "desc"}, {"article_id": "asc"}]
+    aggs: dict[str, Any] = {}
     if request.histogram == "topic":
-        body["aggs"] = {"per_topic": {"terms": {"field": "topics.name", "size": 50}}}
+        aggs["per_topic"] = {"terms": {"field": "topics.name", "size": 50}}
     elif request.histogram == "day":
-        body["aggs"] = {"per_day": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
-                                                       "min_doc_count": 1}}}
+        aggs["per_day"] = {"date_histogram": {"field": "published_at", "calendar_interval": "day",
+                                              "min_doc_count": 1}}
+    named = [option for option in ENTITY_OPTIONS if getattr(request, option)]
+    if named and not request.exact:  # which canonical names the spellings asked for matched
+        aggs[SPELLED] = {"sampler": {"shard_size": NOTE_SAMPLE}, "aggs": {
+            option: {"terms": {"field": FILTER_FIELDS[option], "size": 50}} for option in named}}
+    if aggs:
+        body["aggs"] = aggs
     return body | request.extra
+
+
+def entity_filter(option: str, value: str, *, exact: bool = False) -> dict[str, Any]:
+    """Stories naming ``value`` in ``option`` (persons, organisations, places): as indexed,
+    or (unless ``exact``) in another spelling: a person by the keys of the whole name (or of
+    the surname alone for one word), an organisation or place by the keys of each word.
+    """
+    indexed = {"term": {FILTER_FIELDS[option]: value}}
+    if exact or not name_words(value):
+        return indexed
+    if option == "persons":
+        spelled: dict[str, Any] = {"terms": {NAME_KEYS_FIELD: name_query_keys(value)}}
+    else:
+        spelled = {"bool": {"filter": [{"terms": {KEY_FIELDS[option]: sorted(word_keys(word))}}
+                                       for word in name_words(value)]}}
+    return {"bool": {"should": [indexed, spelled], "minimum_should_match": 1}}
 
 
 def text_query(text: str, *, exact: bool = False) -> dict[str, Any]:
@@ -138,53 +159,33 @@ def _word_query(word: QueryWord) -> dict[str, Any]:
         {"multi_match": {"query": word.folded, "fields": FOLDED_SEARCHED
                          + ([] if word.folded == word.text else TEXT_FIELDS), "boost": FORM_BOOST}},
     ]
-    if word.keys:
-        should += [{"terms": {field: list(word.keys), "boost": NAME_BOOST}} for field in KEY_FIELDS.values()]
+    if word.keys:  # another spelling of a person's name (places and organisations: folded letters)
+        should.append({"terms": {KEY_FIELDS["persons"]: list(word.keys), "boost": NAME_BOOST}})
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
-def resolve_names(client: Any, index: str, request: SearchRequest) -> tuple[SearchRequest, list[str]]:
-    """``request`` with each ``--person/--org/--place`` value resolved to the canonical names
-    indexed that it spells ("Lukashenka" → Alexander Lukashenko), and a note per value
-    resolved to other names or to none. A value that only stands for itself stays as it is.
+def spelling_notes(request: SearchRequest, response: dict[str, Any]) -> list[str]:
+    """From the answer to :func:`build_search`'s request, which canonical names each
+    ``--person/--org/--place`` value matched when not only itself ("Lukashenka → Alexander
+    Lukashenko"), or that none did.
     """
-    resolved, notes = [], []
+    spelled = response.get("aggregations", {}).get(SPELLED, {})
+    notes = []
     for option in ENTITY_OPTIONS:
+        buckets = spelled.get(option, {}).get("buckets", [])
         for value in getattr(request, option):
-            names = canonical_names(client, index, option, value)
-            if names == [value]:
-                continue
-            label = option.rstrip("s")
-            if not names:
-                notes.append(f"no indexed {label} is spelled like {value!r}")
-                continue
-            resolved.append((option, value, tuple(names)))
-            notes.append(f"{value} → {', '.join(names)}")
-    return replace(request, resolved=request.resolved + tuple(resolved)), notes
+            names = [bucket["key"] for bucket in buckets
+                     if bucket["key"] == value or spelled_like(value, bucket["key"])]
+            if not names and not response["hits"]["total"]["value"]:
+                notes.append(f"no indexed {option.rstrip('s')} is spelled like {value!r}")
+            elif names and names != [value]:
+                notes.append(f"{value} → {', '.join(names)}")
+    return notes
 
 
-def canonical_names(client: Any, index: str, option: str, value: str) -> list[str]:
-    """The canonical names in ``option`` (persons, organisations, places) that ``value``
-    spells, most often named first (``value`` itself among them when it is indexed so).
-
-    One request: among the stories naming someone of that surname, those naming more of the
-    other words first, a sample (:data:`RESOLVE_SAMPLE`, so that a name in every other story
-    costs no more than a rare one) gives the candidate names; :func:`spelled_like` judges them.
-    """
-    field_name, keys = FILTER_FIELDS[option], name_query_keys(value)
-    names: list[str] = []
-    if keys:
-        key_field = KEY_FIELDS[option]
-        answer = client.search(index=index, size=0, query={"bool": {
-            "filter": [{"terms": {key_field: keys[-1]}}],
-            "should": [{"terms": {key_field: word_keys}} for word_keys in keys[:-1]]}},
-            aggs={"sample": {"sampler": {"shard_size": RESOLVE_SAMPLE}, "aggs": {
-                "names": {"terms": {"field": field_name, "size": RESOLVE_CANDIDATES}}}}})
-        names = [bucket["key"] for bucket in answer["aggregations"]["sample"]["names"]["buckets"]
-                 if spelled_like(value, bucket["key"])]
-    if not names and client.count(index=index, query={"term": {field_name: value}})["count"]:
-        names = [value]  # indexed as asked, though not as a spelling (no letters to key)
-    return names
+def histograms(response: dict[str, Any]) -> dict[str, Any]:
+    """The histograms asked for (``per_topic``, ``per_day``) of an answer, without the notes' data."""
+    return {name: value for name, value in response.get("aggregations", {}).items() if name != SPELLED}
 
 
 def snippet(hit: dict[str, Any]) -> str:

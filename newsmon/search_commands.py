@@ -8,12 +8,17 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from elasticsearch import TransportError
-
 from newsmon.arguments import argument_type
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.es_indices import TEMPLATES, aliases, migrate, setup_all
-from newsmon.connectors.search import HISTOGRAMS, SearchRequest, build_search, resolve_names, snippet
+from newsmon.connectors.search import (
+    HISTOGRAMS,
+    SearchRequest,
+    build_search,
+    histograms,
+    snippet,
+    spelling_notes,
+)
 from newsmon.console import printable, printable_json, progress
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings, bounded
@@ -32,8 +37,8 @@ def add_search_commands(commands, leaf: Callable[..., argparse.ArgumentParser]) 
     search.add_argument("--topic", action="append", default=[],
                         help="tagged with this topic (repeatable: any)")
     search.add_argument("--person", action="append", default=[], help="naming this person, in any spelling: "
-                        "\"Ihar Losik\", Lukashenka, \"Svetlana Tikhanovskaya\" (resolved to the canonical "
-                        "names indexed, which are shown; repeatable: all)")
+                        "\"Ihar Losik\", Lukashenka, \"Svetlana Tikhanovskaya\" (the canonical names it "
+                        "matched are shown; repeatable: all)")
     search.add_argument("--org", action="append", default=[],
                         help="naming this organisation, in any spelling (repeatable: all)")
     search.add_argument("--place", action="append", default=[],
@@ -44,7 +49,8 @@ def add_search_commands(commands, leaf: Callable[..., argparse.ArgumentParser]) 
     search.add_argument("--sort", choices=("time", "relevance"), default="time",
                         help="newest first (default) or best match first")
     search.add_argument("--exact", action="store_true",
-                        help="free text only as typed: no other word forms, diacritics or spellings")
+                        help="words and names only as typed: no other word forms, diacritics or "
+                        "spellings")
     search.add_argument("--limit", type=argument_type(bounded(int, 1, MAX_HITS)), default=20, metavar="N",
                         help=f"stories to show (default 20, at most {MAX_HITS})")
     search.add_argument("--count", action="store_true", help="print only how many stories match")
@@ -75,32 +81,22 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
         since=parse_moment(args.since) if args.since else None,
         until=parse_moment(args.until, "--until") if args.until else None,
         sort=args.sort, size=0 if args.count else args.limit, histogram=args.histogram, exact=args.exact)
-    client = make_client(settings)
-    try:
-        indexed = client.indices.exists_alias(name=settings.es_index_articles)
-    except TransportError:
-        if not args.explain:
-            raise
-        print("Elasticsearch unreachable: --person/--org/--place are shown as given, not resolved to the "
-              "names indexed", file=sys.stderr)
-        indexed = False
-    if indexed and (request.persons or request.organisations or request.places):
-        request, notes = resolve_names(client, settings.es_index_articles, request)
-        for note in notes:  # "Lukashenka → Alexander Lukashenko"
-            print(printable(note), file=sys.stderr if args.json or args.explain else sys.stdout)
     body = build_search(request)
     if args.explain:
         print(f"GET {settings.es_index_articles}/_search\n{json.dumps(body, indent=2, ensure_ascii=False)}")
         return 0
-    if not indexed:
+    client = make_client(settings)
+    if not client.indices.exists_alias(name=settings.es_index_articles):
         print("nothing indexed yet (run the pipeline: newsmon pipeline run)")
         return 0
     result = client.search(index=settings.es_index_articles, track_total_hits=True, **body)
     total = result["hits"]["total"]["value"]
     hits = result["hits"]["hits"]
+    for note in spelling_notes(request, result):  # "Lukashenka → Alexander Lukashenko"
+        print(printable(note), file=sys.stderr if args.json else sys.stdout)
     if args.json:
         found = [hit["_source"] | {"snippet": snippet(hit)} for hit in hits]
-        print(printable_json({"total": total, "hits": found, "aggregations": result.get("aggregations", {})}))
+        print(printable_json({"total": total, "hits": found, "aggregations": histograms(result)}))
         return 0
     for hit in hits:
         story = hit["_source"]
@@ -114,7 +110,7 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
         if snippet(hit):
             print(f"    {printable(snippet(hit))}")
         print(f"    {printable(story.get('url') or story['article_id'])}")
-    for name, aggregation in result.get("aggregations", {}).items():
+    for name, aggregation in histograms(result).items():
         print(f"{name.replace('_', ' ')}:")
         for bucket in aggregation["buckets"]:
             key = bucket["key_as_string"][:10] if "key_as_string" in bucket else bucket["key"]  # day / topic

@@ -49,6 +49,8 @@ LEMMA_FIELDS = {part: f"{part}_lemmas" for part in TEXT_PARTS}
 FOLDED_FIELDS = {part: f"{part}_folded" for part in TEXT_PARTS}
 KEY_FIELDS = {"persons": "person_keys", "organisations": "organisation_keys", "places": "place_keys"}
 SPELLINGS_FIELD = "person_spellings"
+NAME_KEYS_FIELD = "person_name_keys"  # per person: its surname's key, and the keys of its words
+MAX_NAME_KEYS = 4096  # spellings of a whole name looked up at once (given × surname keys)
 PERSON_FORMS = 120  # name_forms() per person whose words go into person_spellings
 MIN_KEYED_LETTERS = 3  # shorter query words ("of", "EU") are not looked up as names
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -91,8 +93,18 @@ def normalised_fields(texts: Mapping[str, str | None], names: Mapping[str, Seque
     for option, field in KEY_FIELDS.items():
         words = {word for name in names.get(option, ()) for word in name_words(name)}
         fields[field] = sorted({spelling_key(word) for word in words})
+    persons = names.get("persons", ())
+    fields[NAME_KEYS_FIELD] = sorted({key for name in persons for key in person_name_keys(name)})
     fields[SPELLINGS_FIELD] = [person_spellings(name) for name in names.get("persons", ())]
     return fields
+
+
+def person_name_keys(name: str) -> list[str]:
+    """What ``--person`` finds a person by: the key of the surname, and the keys of all its
+    words, space-separated ("luШenko", "aleksander luШenko").
+    """
+    keys = [spelling_key(word) for word in name_words(name)]
+    return list(dict.fromkeys((keys[-1], " ".join(keys)))) if keys else []
 
 
 def _lemmas_read(item: AnalysedArticle) -> dict[str, str]:
@@ -144,7 +156,7 @@ class QueryWord:
     text: str  # as typed, lower-cased
     folded: str
     lemmas: tuple[str, ...]  # the folded word first, then the lemmas it may have
-    keys: tuple[str, ...]  # spelling keys of its sound variants: () for short words and numbers
+    keys: tuple[str, ...]  # spelling keys of its sound variants: () for English words, short words, numbers
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -165,9 +177,12 @@ def query_words(text: str) -> list[QueryWord]:
 @lru_cache(maxsize=1 << 12)
 def _query_word(word: str) -> QueryWord:
     folded = fold(word)
-    keyed = len(folded) >= MIN_KEYED_LETTERS and folded.isalpha()
-    return QueryWord(text=word, folded=folded, lemmas=word_lemmas(folded),
-                     keys=tuple(sorted(word_keys(folded))) if keyed else ())
+    lemmas = word_lemmas(folded)
+    # an English word ("prisoners", "talks") is not looked for as another spelling of a name
+    keyed = (len(folded) >= MIN_KEYED_LETTERS and folded.isalpha()
+             and not any(known_word(lemma) for lemma in lemmas))
+    keys = tuple(sorted(word_keys(folded))) if keyed else ()
+    return QueryWord(text=word, folded=folded, lemmas=lemmas, keys=keys)
 
 
 def word_keys(folded: str) -> set[str]:
@@ -194,9 +209,19 @@ def spelled_like(query: str, canonical: str) -> bool:
                                   for word, word_keys in asked[:-1])
 
 
-def name_query_keys(query: str) -> list[list[str]]:
-    """Per word of a name as asked, the keys a spelling of it may have (for a terms filter)."""
-    return [sorted(word_keys(word)) for word in name_words(query)]
+def name_query_keys(query: str) -> list[str]:
+    """The ``person_name_keys`` a spelling of the name ``query`` may have: of its surname for
+    one word (Lukashenka), of every combination of its words' spellings for more (Svetlana
+    Tikhanovskaya), at most :data:`MAX_NAME_KEYS`.
+    """
+    words = name_words(query)
+    if not words:
+        return []
+    per_word = [sorted(word_keys(word)) for word in words]
+    combined = [""]
+    for keys in per_word:
+        combined = [f"{done} {key}".strip() for done in combined for key in keys][:MAX_NAME_KEYS]
+    return sorted(combined)
 
 
 def fields_for(parts: Mapping[str, str], boosts: Mapping[str, int]) -> list[str]:
