@@ -159,8 +159,8 @@ def _word_query(word: QueryWord) -> dict[str, Any]:
         {"multi_match": {"query": word.folded, "fields": FOLDED_SEARCHED
                          + ([] if word.folded == word.text else TEXT_FIELDS), "boost": FORM_BOOST}},
     ]
-    if word.keys:  # another spelling of a person's name (places and organisations: folded letters)
-        should.append({"terms": {KEY_FIELDS["persons"]: list(word.keys), "boost": NAME_BOOST}})
+    if word.keys:  # another spelling of a name (the model may have typed a person as an ORG)
+        should += [{"terms": {field: list(word.keys), "boost": NAME_BOOST}} for field in KEY_FIELDS.values()]
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
