@@ -21,7 +21,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from newsmon.analysis.search_terms import SPELLINGS_FIELD, document_search_fields
+from newsmon.analysis.search_terms import NAME_KEYS_FIELD, document_search_fields
 from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.errors import NewsmonError
 from newsmon.schemas import load_index_template
@@ -35,7 +35,7 @@ SETTLE_SECONDS = 1.0
 
 def _complete_article(document: dict[str, Any]) -> dict[str, Any]:
     """An article document with the search fields (news-articles v2) it may lack."""
-    return document if SPELLINGS_FIELD in document else document | document_search_fields(document)
+    return document if NAME_KEYS_FIELD in document else document | document_search_fields(document)
 
 
 # Template → what a copied document goes through (deterministic: copying twice gives the same).
