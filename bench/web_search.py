@@ -31,13 +31,13 @@ from bench.search_latency import (
     SOURCES,
     TOPICS,
     WORDS,
-    index_stories,
+    fill,
     p95,
     percentiles,
     pipeline_documents,
     timed,
 )
-from newsmon.connectors.elasticsearch import drop_index, make_client, setup_index
+from newsmon.connectors.elasticsearch import drop_index, make_client
 from newsmon.connectors.search import build_search
 from newsmon.settings import Settings
 from newsmon.web.app import create_app
@@ -94,11 +94,10 @@ def main() -> None:
                                    es_index_alerts=f"bench-web-alerts-{suffix}")
     alias = settings.es_index_articles
     es = make_client(settings, request_timeout=120)
-    setup_index(es, "news-articles", alias)
     rng = random.Random(7)
     server = None
     try:
-        index_stories(es, alias, templates, args.documents, rng, datetime.now(UTC).replace(microsecond=0))
+        fill(es, alias, templates, args.documents, datetime.now(UTC).replace(microsecond=0))
         server = WebServer(create_app(settings), bind("127.0.0.1", 0)).start()
         where = urlsplit(server.url)
         connection = http.client.HTTPConnection(where.hostname, where.port, timeout=60)

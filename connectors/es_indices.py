@@ -4,6 +4,9 @@ Writers and readers only ever use the aliases. A mapping change is a new index
 ``<alias>-v<n+1>`` made from the changed template; the alias's writes move to it at once
 (no downtime for writers), the documents are copied over (client-side, so it also works
 where the reindex module is not installed), and then the old index leaves the alias.
+Copied documents that lack fields a later version of newsmon derives get them on the way
+(:data:`COMPLETIONS`: an article written before search had lemmas, folded letters and
+spellings of names gets those), so old stories are found like new ones.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
+from newsmon.analysis.search_terms import NAME_KEYS_FIELD, document_search_fields
 from newsmon.connectors.elasticsearch import setup_index, write_documents
 from newsmon.errors import NewsmonError
 from newsmon.schemas import load_index_template
@@ -28,6 +32,15 @@ TEMPLATES = {"news-articles": "es_index_articles", "news-alerts": "es_index_aler
              "news-spikes": "es_index_spikes"}
 _VERSION = re.compile(r"-v(\d+)$")
 SETTLE_SECONDS = 1.0
+
+
+def _complete_article(document: dict[str, Any]) -> dict[str, Any]:
+    """An article document with the search fields (news-articles v2) it may lack."""
+    return document if NAME_KEYS_FIELD in document else document | document_search_fields(document)
+
+
+# Template → what a copied document goes through (deterministic: copying twice gives the same).
+COMPLETIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"news-articles": _complete_article}
 
 
 def aliases(settings: Settings) -> dict[str, str]:
@@ -77,7 +90,8 @@ def migrate(client: Elasticsearch, template: str, alias: str, *, template_body: 
     total = client.count(index=old)["count"]
     copied = conflicts = 0
     hits = helpers.scan(client, index=old, query={"query": {"match_all": {}}}, size=1000)
-    while batch := [(hit["_id"], hit["_source"]) for hit in itertools.islice(hits, 5000)]:
+    complete = COMPLETIONS.get(template, lambda document: document)
+    while batch := [(hit["_id"], complete(hit["_source"])) for hit in itertools.islice(hits, 5000)]:
         # Created, not indexed: a document written through the alias since the switch is newer.
         refused = write_documents(client, new, batch, op_type="create")
         failed = [refusal for refusal in refused if refusal.status != 409]

@@ -218,6 +218,7 @@ def run_demo(settings: Settings, progress: Callable[[str], None], *, feeds_port:
         server.shutdown()
     print(f"\nDone in {time.monotonic() - started:.0f}s. The services keep running:\n"
           f"  search:  .venv/bin/newsmon search --topic prisoner_release --person \"Ihar Losik\"\n"
+          f"           .venv/bin/newsmon search prisoner lukashenka   (any word form, any spelling)\n"
           f"  alerts:  .venv/bin/newsmon alerts list --since 30d\n"
           f"  Kibana:  docker compose -f deploy/docker-compose.yml up -d kibana, then "
           f".venv/bin/newsmon kibana import (README: \"Search in Kibana\")\n"

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from newsmon.arguments import argument_type
 from newsmon.connectors.elasticsearch import make_client
 from newsmon.connectors.es_indices import TEMPLATES, aliases, migrate, setup_all
-from newsmon.connectors.search import HISTOGRAMS, SearchRequest, build_search, snippet
+from newsmon.connectors.search import (
+    HISTOGRAMS,
+    SearchRequest,
+    build_search,
+    histograms,
+    snippet,
+    spelling_notes,
+)
 from newsmon.console import printable, printable_json, progress
 from newsmon.moments import parse_moment
 from newsmon.settings import Settings, bounded
@@ -22,18 +30,27 @@ def add_search_commands(commands, leaf: Callable[..., argparse.ArgumentParser]) 
     search = leaf(commands, "search", search_stories,
                   "search the indexed stories: free text and filters, newest first (or by relevance)")
     search.add_argument("text", nargs="*", metavar="QUERY",
-                        help="free text (title, summary, content, topic evidence)")
+                        help="free text (title, summary, content, topic evidence), every word required: "
+                        "as typed or in another form (prisoner finds prisoners, free finds freed, Łosik "
+                        "finds Losik, Lukashenka finds Lukashenko); stories with the words as typed rank "
+                        "first with --sort relevance")
     search.add_argument("--topic", action="append", default=[],
                         help="tagged with this topic (repeatable: any)")
-    search.add_argument("--person", action="append", default=[], help="naming this person, canonical name "
-                        "as indexed, e.g. \"Ihar Losik\" (repeatable: all)")
+    search.add_argument("--person", action="append", default=[], help="naming this person, in any spelling: "
+                        "\"Ihar Losik\", Lukashenka, \"Svetlana Tikhanovskaya\" (the canonical names it "
+                        "matched are shown; repeatable: all)")
     search.add_argument("--org", action="append", default=[],
-                        help="naming this organisation (repeatable: all)")
-    search.add_argument("--place", action="append", default=[], help="naming this place (repeatable: all)")
+                        help="naming this organisation, in any spelling (repeatable: all)")
+    search.add_argument("--place", action="append", default=[],
+                        help="naming this place, in any spelling (repeatable: all)")
     search.add_argument("--source", action="append", default=[], help="from this source (repeatable: any)")
     search.add_argument("--since", help="published since: 30m, 12h, 7d, 2w or an ISO date")
     search.add_argument("--until", help="published until: an ISO date (or 30m, 12h, 7d ago)")
-    search.add_argument("--sort", choices=("time", "relevance"), default="time")
+    search.add_argument("--sort", choices=("time", "relevance"), default="time",
+                        help="newest first (default) or best match first")
+    search.add_argument("--exact", action="store_true",
+                        help="words and names only as typed: no other word forms, diacritics or "
+                        "spellings")
     search.add_argument("--limit", type=argument_type(bounded(int, 1, MAX_HITS)), default=20, metavar="N",
                         help=f"stories to show (default 20, at most {MAX_HITS})")
     search.add_argument("--count", action="store_true", help="print only how many stories match")
@@ -63,7 +80,7 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
         organisations=tuple(args.org), places=tuple(args.place), sources=tuple(args.source),
         since=parse_moment(args.since) if args.since else None,
         until=parse_moment(args.until, "--until") if args.until else None,
-        sort=args.sort, size=0 if args.count else args.limit, histogram=args.histogram)
+        sort=args.sort, size=0 if args.count else args.limit, histogram=args.histogram, exact=args.exact)
     body = build_search(request)
     if args.explain:
         print(f"GET {settings.es_index_articles}/_search\n{json.dumps(body, indent=2, ensure_ascii=False)}")
@@ -75,9 +92,11 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
     result = client.search(index=settings.es_index_articles, track_total_hits=True, **body)
     total = result["hits"]["total"]["value"]
     hits = result["hits"]["hits"]
+    for note in spelling_notes(request, result):  # "Lukashenka → Alexander Lukashenko"
+        print(printable(note), file=sys.stderr if args.json else sys.stdout)
     if args.json:
         found = [hit["_source"] | {"snippet": snippet(hit)} for hit in hits]
-        print(printable_json({"total": total, "hits": found, "aggregations": result.get("aggregations", {})}))
+        print(printable_json({"total": total, "hits": found, "aggregations": histograms(result)}))
         return 0
     for hit in hits:
         story = hit["_source"]
@@ -91,10 +110,11 @@ def search_stories(args: argparse.Namespace, settings: Settings) -> int:
         if snippet(hit):
             print(f"    {printable(snippet(hit))}")
         print(f"    {printable(story.get('url') or story['article_id'])}")
-    for name, aggregation in result.get("aggregations", {}).items():
+    for name, aggregation in histograms(result).items():
         print(f"{name.replace('_', ' ')}:")
         for bucket in aggregation["buckets"]:
-            print(f"  {printable(bucket.get('key_as_string', bucket['key'])[:10]):<20} {bucket['doc_count']}")
+            key = bucket["key_as_string"][:10] if "key_as_string" in bucket else bucket["key"]  # day / topic
+            print(f"  {printable(key):<20} {bucket['doc_count']}")
     print(f"{total} stories match" + ("" if args.count else f", {len(hits)} shown"))
     return 0
 

@@ -17,6 +17,7 @@ from apache_beam.metrics import Metrics
 
 from newsmon.analysis.entities import index_fields
 from newsmon.analysis.messages import AnalysedArticle, DeadLetter
+from newsmon.analysis.search_terms import search_fields
 from newsmon.connectors.elasticsearch import make_client, patiently, setup_index, write_documents
 from newsmon.pipelines.dead_letters import DEAD_LETTER
 from newsmon.settings import Settings
@@ -35,6 +36,7 @@ def article_document(item: AnalysedArticle) -> dict[str, Any]:
     document |= index_fields(item.entities)
     document["entities"] = [entity.to_dict() for entity in item.entities]
     document["topics"] = [topic.to_message() for topic in item.topics]
+    document |= search_fields(item)  # lemmas, folded letters, spellings of names: what search matches
     document["provenance"] = dict(item.provenance)
     document["source"] = {"topic": item.record.topic, "partition": item.record.partition,
                           "offset": item.record.offset}

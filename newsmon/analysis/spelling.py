@@ -40,13 +40,47 @@ _LETTERS = {
     "э": "e", "ю": "yu", "я": "ya",
 }
 _FOLD_TABLE = str.maketrans({**_LETTERS, **dict.fromkeys("'’ʼʹ`´‘", "")})
+_LETTER_TABLE = str.maketrans(_LETTERS | {upper: lower.capitalize() for letter, lower in _LETTERS.items()
+                                          if len(upper := letter.upper()) == 1 and upper != letter})
+
+
+def _strip_marks(text: str) -> str:
+    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
 
 
 @lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Lower case, diacritics removed (caron letters as their digraphs: "č" → "ch"), no apostrophes."""
-    text = unicodedata.normalize("NFC", text).casefold().translate(_FOLD_TABLE)
-    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+    return _strip_marks(unicodedata.normalize("NFC", text).casefold().translate(_FOLD_TABLE))
+
+
+def fold_letters(text: str) -> str:
+    """Any text with its letters folded as :func:`fold` folds them ("Łukašenka" → "Lukashenka",
+    Cyrillic transliterated), case and punctuation kept; for long texts (not cached).
+    """
+    folded = _strip_marks(unicodedata.normalize("NFC", text).translate(_LETTER_TABLE))
+    return unicodedata.normalize("NFC", folded)
+
+
+# Folded digraphs as Belarusian Łacinka and Czech-style spellings write them; "l" before a
+# back vowel or a consonant is the Łacinka "ł" (Losik → Łosik, Lukashenka → Łukašenka).
+_DIACRITIC_SPELLINGS = tuple((re.compile(pattern), replacement) for pattern, replacement in (
+    (r"shch", "šč"), (r"sh", "š"), (r"zh", "ž"), (r"(?<![sk])ch", "č"), (r"kh", "ch"), (r"ts", "c"),
+    (r"y(?=[aeuo])", "j"),
+))
+_HARD_L = re.compile(r"l(?![ieji])")
+
+
+def diacritic_spellings(word: str) -> tuple[str, ...]:
+    """The spellings with diacritics of a folded word (Czech-style carons; Łacinka with "ł"),
+    or () when the word has nothing to write so: what a reader may type for a name.
+    """
+    carons = word
+    for pattern, replacement in _DIACRITIC_SPELLINGS:
+        carons = pattern.sub(replacement, carons)
+    forms = dict.fromkeys((carons, _HARD_L.sub("ł", carons)))
+    forms.pop(word, None)
+    return tuple(forms)
 
 
 _V = "aeiouyЯЮЁ"  # vowels of a key in progress (Я, Ю, Ё stand for ya, yu, yo)
