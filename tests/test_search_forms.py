@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -27,6 +28,9 @@ from newsmon.connectors.kibana import load_saved_objects
 from newsmon.connectors.search import SearchRequest, build_search
 from tests.support.demo_documents import SEED_TITLE, demo_documents, index_demo
 from tests.support.kql import kql_query
+
+# The seed's wire report as the other demo feed ran it: the same text under its own headline.
+COPY_TITLE = "Belarus releases 52 political prisoners as US lifts sanctions on Belavia"
 
 # The table of issue 17: none of these found the seed story before.
 ISSUE_QUERIES = [
@@ -82,11 +86,11 @@ def test_a_spelling_of_a_person_says_which_canonical_person_it_matched(demo):
     table = newsmon_search(demo, "--person", "Svetlana Tikhanovskaya", "--person", "Igor Losik").stdout
     assert "Svetlana Tikhanovskaya → Sviatlana Tsikhanouskaya\n" in table
     assert "Igor Losik → Ihar Losik\n" in table
-    assert "1 stories match" in table  # both required: only the seed story names both
+    assert "2 stories match" in table  # both required: only the seed's report (in two feeds) names both
     nobody = newsmon_search(demo, "--person", "Ivan Nobody").stdout
     assert "no indexed person is spelled like 'Ivan Nobody'" in nobody and "0 stories match" in nobody
     places = newsmon_search(demo, "--place", "Mińsk", "--json")
-    assert places.stderr.strip() == "Mińsk → Minsk" and json.loads(places.stdout)["total"] == 3
+    assert places.stderr.strip() == "Mińsk → Minsk" and json.loads(places.stdout)["total"] == 4
 
 
 @pytest.mark.parametrize("kql", ISSUE_KQL)
@@ -100,7 +104,9 @@ def test_the_saved_search_of_any_spelling_finds_the_stories_naming_those_people(
     source = json.loads(saved["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
     hits = es.search(index=demo, query=kql_query(source["query"]["query"]), size=10)["hits"]["hits"]
     found = sorted(hit["_source"]["title"].split()[0] for hit in hits)
-    assert found == ["Belarus", "Envoys", "Lawyers"]  # not the EU's sanctions nor the ice hockey
+    # the seed's report in both feeds, the envoys' talks, the review: not the EU's sanctions,
+    # the ice hockey or the release reports that name nobody
+    assert found == ["Belarus", "Belarus", "Envoys", "Lawyers"]
 
 
 def test_exact_queries_rank_the_same_story_first_as_before(es, demo):
@@ -111,8 +117,10 @@ def test_exact_queries_rank_the_same_story_first_as_before(es, demo):
 
 
 def test_title_and_exact_forms_rank_above_other_forms(es, demo):
-    # every story about prisoners says "prisoners"; only the seed story's title does
-    assert titles(es, demo, SearchRequest(text="prisoner", sort="relevance"))[0] == SEED_TITLE
+    # every story about prisoners says "prisoners"; those with it in the title come first
+    ranked = titles(es, demo, SearchRequest(text="prisoner", sort="relevance"))
+    in_title = [title for title in ranked if "prisoners" in title.lower()]
+    assert SEED_TITLE in in_title and ranked[:len(in_title)] == in_title, ranked
     # "extends" is the EU story's own word; the seed story's lemmas have no "extend"
     extend = titles(es, demo, SearchRequest(text="extend sanctions", sort="relevance"))
     assert extend[0].startswith("EU extends")
@@ -124,11 +132,13 @@ def test_highlights_show_the_words_as_written_and_the_whole_topic_names(demo):
     [hit] = [hit for hit in json.loads(newsmon_search(demo, "prisoner", "--json").stdout)["hits"]
              if hit["title"] == SEED_TITLE]
     assert "«prisoners»" in hit["snippet"]
-    [hit] = json.loads(newsmon_search(demo, "lukashenka", "--json").stdout)["hits"]
-    assert "«Lukashenko»" in hit["snippet"]  # the spelling the story has
+    hits = json.loads(newsmon_search(demo, "lukashenka", "--json").stdout)["hits"]
+    assert {hit["title"] for hit in hits} == {SEED_TITLE, COPY_TITLE}
+    assert all("«Lukashenko»" in hit["snippet"] for hit in hits)  # the spelling the stories have
     table = newsmon_search(demo, "freed", "--histogram", "topic").stdout
     assert "«freed»" in table or "«frees»" in table
-    assert "  prisoner_release     1\n" in table and "  sanctions_relief     1\n" in table
+    assert re.search(r"^  prisoner_release +\d+$", table, re.MULTILINE), table  # whole names
+    assert re.search(r"^  sanctions_relief +\d+$", table, re.MULTILINE), table
 
 
 def test_migration_gives_older_documents_the_search_fields(es, demo):
@@ -142,7 +152,7 @@ def test_migration_gives_older_documents_the_search_fields(es, demo):
         assert titles(es, alias, SearchRequest(text="lukashenka")) == []
         moved = migrate(es, "news-articles", alias)
         assert moved.copied == len(older)
-        assert titles(es, alias, SearchRequest(text="lukashenka")) == [SEED_TITLE]
+        assert set(titles(es, alias, SearchRequest(text="lukashenka"))) == {SEED_TITLE, COPY_TITLE}
         assert SEED_TITLE in titles(es, alias, SearchRequest(text="prisoner"))
         document = es.get(index=alias, id=older[0][0])["_source"]
         again = copy.deepcopy(document)
