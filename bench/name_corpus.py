@@ -37,7 +37,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import sys
@@ -46,7 +45,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
-from bench.topic_corpus import NEW_READERS, READERS, normalise, text_hash, usable
+from bench.topic_corpus import NEW_READERS, READERS, normalise, text_hash, usable, write_rows
 from newsmon.settings import _default_cache
 
 CORPUS_FILE = "name_corpus.jsonl"
@@ -201,12 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--source {args.source} is not a folder")
     rows, counts = build(args.source, seed=args.seed)
     out = args.out or corpus_path()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    write_rows(out, rows)
     for key, value in sorted(counts.items()):
         print(f"{key:10} {value:5}")
     print(f"wrote {len(rows)} excerpts to {out}")

@@ -152,6 +152,16 @@ class Passage:
     date: str | None = None
 
 
+def write_rows(out: Path, rows: list[dict]) -> None:
+    """``rows`` as JSON lines in ``out``, replaced whole (a reader never sees half a file)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(out)
+
+
 def corpus_path(cache: Path | None = None) -> Path:
     """Where the corpus is kept: ``$NEWSMON_CACHE/corpora/topic_corpus.jsonl``."""
     root = cache or Path(os.environ.get("NEWSMON_CACHE") or _default_cache())
@@ -468,12 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--source {args.source} is not a folder")
     rows, counts = build(args.source, seed=args.seed)
     out = args.out or corpus_path()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    write_rows(out, rows)
     for key, value in sorted(counts.items()):
         print(f"{key:28} {value:7,}")
     print(f"wrote {len(rows):,} passages to {out}")
