@@ -351,14 +351,14 @@ def near_key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def select_new(passages: list[Passage], *, source: str, rng: random.Random) -> list[Passage]:
-    """Per pre-filter group, a seeded sample up to the source's cap."""
-    groups: dict[str, list[Passage]] = {name: [] for name in NEW_CAPS[source]}
+def select_new(passages: list[Passage], *, caps: dict[str, int], rng: random.Random) -> list[Passage]:
+    """Per pre-filter group, a seeded sample up to the source's cap (``caps``, in group order)."""
+    groups: dict[str, list[Passage]] = {name: [] for name in caps}
     for passage in passages:
         groups[group(passage.text)].append(passage)
     chosen: list[Passage] = []
     for name, members in groups.items():
-        chosen.extend(rng.sample(members, min(NEW_CAPS[source][name], len(members))))
+        chosen.extend(rng.sample(members, min(caps[name], len(members))))
     return chosen
 
 
@@ -427,32 +427,37 @@ def build(source_dir: Path, *, seed: int = SEED) -> tuple[list[dict[str, str | N
         for passage in select(passages, source=name, rng=rng):
             if _keep(rows, passage):
                 counts[f"{name} selected"] += 1
-    # The second round: its own generator, so the selection above is left as it was.
-    rng = random.Random(f"{seed}/v2")
+    # Later rounds: each its own generator, so the selections before it are left as they were.
+    _round(rows, counts, NEW_READERS, NEW_CAPS, source_dir, random.Random(f"{seed}/v2"))
+    return sorted(rows.values(), key=lambda row: str(row["hash"])), counts
+
+
+def _round(rows: dict[str, dict[str, str | None]], counts: Counter[str], readers: dict, caps: dict,
+           source_dir: Path, rng: random.Random) -> None:
+    """Add one later round's passages: no near-duplicate of any passage kept or read before."""
     keys = {near_key(str(row["text"])) for row in rows.values()}
-    for name, reader in NEW_READERS.items():
+    for name, reader in readers.items():
         passages = _passages(name, reader, source_dir, near_key, keys)
         if passages is None:
             continue
         counts[f"{name} passages"] = len(passages)
-        for passage in select_new(passages, source=name, rng=rng):
+        for passage in select_new(passages, caps=caps[name], rng=rng):
             if _keep(rows, passage):
                 counts[f"{name} selected"] += 1
                 counts[f"{name} selected {group(passage.text)}"] += 1
-    return sorted(rows.values(), key=lambda row: str(row["hash"])), counts
 
 
 def write_candidates(rows: list[dict[str, str | None]], folder: Path, *, seed: int = SEED,
-                     labels: Path = LABELS_FILE, chunks: int = 5) -> Counter[str]:
-    """The passages not labelled yet, shuffled, in one file and in ``chunks`` parts."""
+                     labels: Path = LABELS_FILE, name: str = "v2", chunks: int = 5) -> Counter[str]:
+    """The passages not labelled yet, shuffled, in one file and in ``chunks`` parts (round ``name``)."""
     with labels.open(encoding="utf-8") as handle:
         labelled = {json.loads(line)["hash"] for line in handle if line.strip()}
     new = [{"hash": row["hash"], "text": row["text"], "source": row["source"]}
            for row in rows if row["hash"] not in labelled]
     random.Random(seed).shuffle(new)
-    parts = folder / "candidates_v2"
+    parts = folder / f"candidates_{name}"
     parts.mkdir(parents=True, exist_ok=True)
-    outputs = [(folder / "topic_candidates_v2.jsonl", new)]
+    outputs = [(folder / f"topic_candidates_{name}.jsonl", new)]
     size = -(-len(new) // chunks)
     outputs += [(parts / f"chunk-{n + 1}.jsonl", new[n * size:(n + 1) * size]) for n in range(chunks)]
     for path, part in outputs:
