@@ -71,6 +71,38 @@ They are read after the sources above, with their own seeded generator and caps
     9,643 headlines of 2022 posted to news subreddits, with their domain (the file already
     kept under the cache's ``sources/fwd_news``); a headline's " | CNN"-style tail is dropped.
 
+Third-round sources (issue 12 again: still too few real positives). Read after the second
+round, with their own generator and caps (``V3_CAPS``), so the 3,105 passages of the first
+two rounds stay selected as they were; a sampled passage sharing 80% of its words with one
+kept before (the same sentence in two articles) is left out:
+
+``tehran_times/_news_<id>_<slug>.txt``
+    33,724 articles crawled from the Tehran Times website (English-language Tehran daily,
+    close to the Iranian government; stories of about 2001-2023, most of 2017-2023, many on
+    the nuclear deal, its sanctions and the talks on them, prisoner swaps and visits), one
+    file per article, the article id in its name; the crawl's footer reads "All Content by
+    Mehr News Agency is licensed under a Creative Commons Attribution 4.0 International
+    License" (the repository states that licence; it has no licence file). ``git clone
+    https://github.com/Kmahmoudi/Tehran-Times-Dataset`` at commit
+    5441021a9f52bb153c1d7ab18ae3d6a6a93f1099, folder ``data`` (its files copied flat). A
+    file holds the body, often followed by copies of its tail (a crawler artefact) and the
+    footer; the footer, a leading "TEHRAN -" dateline and trailing editor initials
+    ("SB/MG") are dropped, and sentences are passages (a repeated tail is read once).
+``wmt_news/*.xml``
+    The WMT news translation test sets in their XML form, of which only the English source
+    side of the documents written in English is read (``origlang="en"``; of 2022 the
+    ``domain="news"`` documents only, not its e-commerce, social or conversation ones): 65
+    articles of 2020-2021 (``newstest2021.en-is.all.xml``, the English side shared by
+    en-is/en-ja/en-ha) and 99 of 2021-2022 (``wmttest2022.en-zh.all.xml``, the side shared
+    by en-cs/de/ja/ru/uk/zh, and ``wmttest2022.en-hr.all.xml``), from the Guardian, BBC, AP,
+    VOA, ABC News and other outlets (the document id names it); test sets released by WMT
+    for research. ``git clone https://github.com/wmt-conference/wmt21-news-systems`` at
+    commit f41750dadbf2ba6ab01ca5380347d253298a3427 and
+    ``https://github.com/wmt-conference/wmt22-news-systems`` at commit
+    20240a2e96a50e823ea8cdf37fd8af52547146e3, folder ``xml`` (the other pairs' files are
+    missing from the snapshots, too big). A ``seg`` (a sentence, the first one the headline)
+    is a passage, a wire dateline ("NEW DELHI (AP) - ") dropped.
+
 Passages: an AG row is one passage (title. description); BBC and Reuters bodies are
 split into sentences. Selection is seeded: every passage matching a topic's keyword
 pre-filter (words that enrich positives; they decide nothing about the label) up to a
@@ -80,8 +112,9 @@ repository root::
     python -m bench.topic_corpus --source DIR [--seed 12] [--out FILE] [--candidates DIR]
 
 ``--candidates DIR`` also writes the passages not yet labelled (hash not in
-``bench/topic_labels.jsonl``) to ``DIR/topic_candidates_v2.jsonl``, shuffled with the
-seed, and in five chunks ``DIR/candidates_v2/chunk-N.jsonl`` for labelling.
+``bench/topic_labels.jsonl``) to ``DIR/topic_candidates_v3.jsonl``, shuffled with the
+seed, and in six chunks ``DIR/candidates_v3/chunk-N.jsonl`` for labelling (the second
+round's were ``topic_candidates_v2.jsonl`` and five ``candidates_v2`` chunks).
 """
 
 from __future__ import annotations
@@ -100,6 +133,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 from newsmon.settings import _default_cache
 
@@ -305,6 +339,50 @@ def _fwd_news(folder: Path) -> Iterator[Passage]:
                       date=item.get("published"))
 
 
+TEHRAN_FOOTER = re.compile(r"\s*All Content by Mehr News Agency is licensed under a Creative Commons"
+                           r" Attribution 4\.0 International License\.?")
+# "TEHRAN - ", "TEHRAN \u2013Iran's", "NUR-SULTAN, Kazakhstan \u2014 " (not "IRGC-led").
+TEHRAN_DATELINE = re.compile(r"^[A-Z][A-Z-]{2,}(?: [A-Z]{2,})*(?:, [A-Z][a-z]+)?"
+                             r"(?:\s+[-\u2013\u2014]+\s*|\s*[-\u2013\u2014]+\s+)(?=[A-Za-z\u201c\"])")
+TEHRAN_INITIALS = re.compile(r"\s+[A-Z]{1,4}(?:/[A-Z]{1,4})+\s*$")  # "... said. SB/MG"
+# The site's curly quotes, which SENTENCE_END does not know: 'said.\u201d He', 'Friday. \u201cThere'.
+CURLY_END = re.compile(r"(?<=[.!?]\u201d)\s+(?=[\u201c\u2018]?[A-Z0-9])"
+                       r"|(?<=[.!?])\s+(?=[\u201c\u2018][A-Z0-9])")
+
+
+def _tehran_times(folder: Path) -> Iterator[Passage]:
+    files = sorted(folder.glob("_news_*.txt"))
+    if not files:
+        msg = f"{folder}: no _news_*.txt files"
+        raise CorpusError(msg)
+    for path in files:
+        lines = TEHRAN_FOOTER.sub("", path.read_text(encoding="utf-8")).splitlines()
+        body = "\n\n".join(TEHRAN_INITIALS.sub("", TEHRAN_DATELINE.sub("", line.strip())) for line in lines)
+        name = f"tehran_times/{path.name.split('_')[2]}"
+        pieces = (piece for sentence in split_sentences(body) for piece in CURLY_END.split(sentence))
+        for index, sentence in enumerate(pieces):
+            yield Passage(text=sentence, source=f"{name}#{index}")
+
+
+# "NEW DELHI (AP) - "
+WIRE_DATELINE = re.compile(r"^[A-Z][A-Z .,']{1,60}\([A-Za-z ]{2,20}\)\s*[-\u2013\u2014]+\s*")
+
+
+def _wmt_news(folder: Path) -> Iterator[Passage]:
+    files = sorted(folder.glob("*.xml"))
+    if not files:
+        msg = f"{folder}: no *.xml files"
+        raise CorpusError(msg)
+    for path in files:
+        for doc in ElementTree.parse(path).getroot().iter("doc"):
+            source = doc.find("src")
+            if doc.get("origlang") != "en" or doc.get("domain", "news") != "news" or source is None:
+                continue
+            for seg in source.iter("seg"):
+                yield Passage(text=WIRE_DATELINE.sub("", seg.text or ""),
+                              source=f"wmt_news/{doc.get('id')}#{seg.get('id')}")
+
+
 # The second round: read after READERS, with their own generator and caps.
 NEW_READERS = {"isot_bodies": _isot_bodies, "reuters_2016": _reuters_2016, "bbc_rss": _bbc_rss,
                "fwd_news": _fwd_news}
@@ -319,7 +397,15 @@ NEW_CAPS = {
     "fwd_news": {"sanctions_relief": 40, "prisoner_release": 60, "diplomatic_move": 40,
                  "hard_negative": 40, "other": 40},
 }
-# Pre-filter groups of the second round, tried in this order; like PREFILTER they only
+# The third round: read after NEW_READERS, with their own generator and caps (same groups).
+V3_READERS = {"tehran_times": _tehran_times, "wmt_news": _wmt_news}
+V3_CAPS = {
+    "tehran_times": {"sanctions_relief": 520, "prisoner_release": 420, "diplomatic_move": 330,
+                     "hard_negative": 200, "other": 80},
+    "wmt_news": {"sanctions_relief": 20, "prisoner_release": 20, "diplomatic_move": 100,
+                 "hard_negative": 60, "other": 90},
+}
+# Pre-filter groups of the second and third rounds, tried in this order; like PREFILTER they only
 # enrich a group, they decide nothing about a label.
 RELIEF_VERB = re.compile(r"\b(lift\w*|eas(e|ed|es|ing)|suspend\w*|suspension|waiv\w*|relax\w*|scrap\w*"
                          r"|end(s|ed|ing)?|unfr[eo]\w*|remov\w*|roll(ed|s|ing)? back|relief|revok\w*"
@@ -351,14 +437,14 @@ def near_key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def select_new(passages: list[Passage], *, source: str, rng: random.Random) -> list[Passage]:
-    """Per pre-filter group, a seeded sample up to the source's cap."""
-    groups: dict[str, list[Passage]] = {name: [] for name in NEW_CAPS[source]}
+def select_new(passages: list[Passage], *, caps: dict[str, int], rng: random.Random) -> list[Passage]:
+    """Per pre-filter group, a seeded sample up to the source's cap (``caps``, in group order)."""
+    groups: dict[str, list[Passage]] = {name: [] for name in caps}
     for passage in passages:
         groups[group(passage.text)].append(passage)
     chosen: list[Passage] = []
     for name, members in groups.items():
-        chosen.extend(rng.sample(members, min(NEW_CAPS[source][name], len(members))))
+        chosen.extend(rng.sample(members, min(caps[name], len(members))))
     return chosen
 
 
@@ -427,32 +513,53 @@ def build(source_dir: Path, *, seed: int = SEED) -> tuple[list[dict[str, str | N
         for passage in select(passages, source=name, rng=rng):
             if _keep(rows, passage):
                 counts[f"{name} selected"] += 1
-    # The second round: its own generator, so the selection above is left as it was.
-    rng = random.Random(f"{seed}/v2")
+    # Later rounds: each its own generator, so the selections before it are left as they were.
+    _round(rows, counts, NEW_READERS, NEW_CAPS, source_dir, random.Random(f"{seed}/v2"))
+    _round(rows, counts, V3_READERS, V3_CAPS, source_dir, random.Random(f"{seed}/v3"), overlap=0.8)
+    return sorted(rows.values(), key=lambda row: str(row["hash"])), counts
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _round(rows: dict[str, dict[str, str | None]], counts: Counter[str], readers: dict, caps: dict,
+           source_dir: Path, rng: random.Random, overlap: float | None = None) -> None:
+    """Add one later round's passages: no near-duplicate of any passage kept or read before.
+
+    With ``overlap`` (the third round) a sampled passage is also dropped when that share of
+    its and a kept passage's words (Jaccard) are the same: the same sentence in two articles.
+    """
     keys = {near_key(str(row["text"])) for row in rows.values()}
-    for name, reader in NEW_READERS.items():
+    kept = [_words(str(row["text"])) for row in rows.values()] if overlap else []
+    for name, reader in readers.items():
         passages = _passages(name, reader, source_dir, near_key, keys)
         if passages is None:
             continue
         counts[f"{name} passages"] = len(passages)
-        for passage in select_new(passages, source=name, rng=rng):
+        for passage in select_new(passages, caps=caps[name], rng=rng):
+            if overlap:
+                words = _words(passage.text)
+                if any(len(words & other) >= overlap * len(words | other) for other in kept):
+                    counts[f"{name} dropped, near-duplicate"] += 1
+                    continue
+                kept.append(words)
             if _keep(rows, passage):
                 counts[f"{name} selected"] += 1
                 counts[f"{name} selected {group(passage.text)}"] += 1
-    return sorted(rows.values(), key=lambda row: str(row["hash"])), counts
 
 
 def write_candidates(rows: list[dict[str, str | None]], folder: Path, *, seed: int = SEED,
-                     labels: Path = LABELS_FILE, chunks: int = 5) -> Counter[str]:
-    """The passages not labelled yet, shuffled, in one file and in ``chunks`` parts."""
+                     labels: Path = LABELS_FILE, name: str = "v3", chunks: int = 6) -> Counter[str]:
+    """The passages not labelled yet, shuffled, in one file and in ``chunks`` parts (round ``name``)."""
     with labels.open(encoding="utf-8") as handle:
         labelled = {json.loads(line)["hash"] for line in handle if line.strip()}
     new = [{"hash": row["hash"], "text": row["text"], "source": row["source"]}
            for row in rows if row["hash"] not in labelled]
     random.Random(seed).shuffle(new)
-    parts = folder / "candidates_v2"
+    parts = folder / f"candidates_{name}"
     parts.mkdir(parents=True, exist_ok=True)
-    outputs = [(folder / "topic_candidates_v2.jsonl", new)]
+    outputs = [(folder / f"topic_candidates_{name}.jsonl", new)]
     size = -(-len(new) // chunks)
     outputs += [(parts / f"chunk-{n + 1}.jsonl", new[n * size:(n + 1) * size]) for n in range(chunks)]
     for path, part in outputs:
