@@ -104,15 +104,15 @@ class Story:
         return max(self.first_seen - moment, timedelta(0))
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["first_seen"], data["last_seen"] = self.first_seen.isoformat(), self.last_seen.isoformat()
-        data["article_ids"], data["sources"] = list(self.article_ids), list(self.sources)
-        data["terms"] = [list(pair) for pair in self.terms]
-        data["entities"] = [list(pair) for pair in self.entities]
-        data["signatures"] = [list(sig) for sig in self.signatures]
-        data["band_keys"] = sorted(self.band_keys)
-        data["topics"] = list(self.topics)
-        return data
+        # Field by field: dataclasses.asdict deep-copies every signature value first (a fifth
+        # of ClusterStories' time per article went there).
+        return {"story_id": self.story_id, "headline": self.headline,
+                "first_seen": self.first_seen.isoformat(), "last_seen": self.last_seen.isoformat(),
+                "article_ids": list(self.article_ids), "sources": list(self.sources),
+                "terms": [list(pair) for pair in self.terms],
+                "entities": [list(pair) for pair in self.entities],
+                "signatures": [list(sig) for sig in self.signatures],
+                "band_keys": sorted(self.band_keys), "topics": list(self.topics)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Story:
