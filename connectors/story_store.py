@@ -14,6 +14,12 @@ entities) and, in ``profile`` (stored, not indexed), the whole :class:`Story` as
   ties by story_id), exactly as :class:`~newsmon.analysis.stories.InMemoryStoryStore` ranks;
 - ``save``: the document indexed under the story's id (a replay overwrites it).
 
+ClusterStories assigns the articles of a bundle within :meth:`ElasticsearchStoryStore.batch`:
+which of them are already assigned is looked up in one search (a replayed article needs no
+other), and the stories saved are written in one bulk request when the batch ends, each
+in its newest version, instead of a search and a write per article. Until then the cache
+answers for them, and nothing leaves the cache before it is written.
+
 Searches only see what the index has refreshed (every second), and the next article must
 see the story the previous one just changed. Rather than a refresh per article, the store
 keeps the stories *it* saved in the last ``cache_seconds`` (60, far beyond the refresh
@@ -27,14 +33,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
 from newsmon.analysis.stories import InMemoryStoryStore, Story, StoryConfig
-from newsmon.connectors.elasticsearch import patiently, setup_index
+from newsmon.connectors.elasticsearch import patiently, setup_index, write_documents
+from newsmon.errors import DocumentRefusedError
 
 TEMPLATE = "news-stories"
 CACHE_SECONDS = 60.0
@@ -66,6 +75,13 @@ def story_document(story: Story, config: StoryConfig, *, updated_at: datetime | 
     return document
 
 
+@dataclass
+class Written:
+    """What a :meth:`ElasticsearchStoryStore.batch` wrote: filled in when the batch ends."""
+
+    refused: dict[str, DocumentRefusedError] = dataclasses.field(default_factory=dict)  # by story_id
+
+
 class ElasticsearchStoryStore:
     """A :class:`~newsmon.analysis.stories.StoryStore` on ``alias``, for one writer at a time.
 
@@ -81,6 +97,8 @@ class ElasticsearchStoryStore:
         self.cache_seconds, self.max_cached, self._clock = cache_seconds, max_cached, clock
         self._cached: dict[str, tuple[Story, float]] = {}  # story_id → (story, when saved)
         self._cached_articles: dict[str, str] = {}  # article_id → story_id, of the cached stories
+        self._known: dict[str, Story | None] | None = None  # in a batch: its articles' stories, looked up
+        self._pending: dict[str, Story] | None = None  # in a batch: the stories saved, not yet written
 
     def setup(self) -> str:
         """Install the template and the index behind the alias (idempotent)."""
@@ -96,6 +114,8 @@ class ElasticsearchStoryStore:
                 del self._cached_articles[article_id]
 
     def _expire(self) -> None:
+        if self._pending is not None:  # in a batch: what it saved stays until it is written
+            return
         oldest = self._clock() - self.cache_seconds
         for story_id in [sid for sid, (_, saved) in self._cached.items() if saved < oldest]:
             self._forget(story_id)
@@ -116,6 +136,8 @@ class ElasticsearchStoryStore:
         story_id = self._cached_articles.get(article_id)
         if story_id is not None:
             return self._cached[story_id][0]
+        if self._known is not None and article_id in self._known:
+            return self._known[article_id]
         hits = self._search({"bool": {"filter": [{"term": {"article_ids": article_id}}]}}, size=1)
         return hits[0] if hits else None
 
@@ -143,9 +165,57 @@ class ElasticsearchStoryStore:
         return ranking.candidates(keys, since, until, limit)
 
     def save(self, story: Story) -> None:
-        document = story_document(story, self.config)
-        patiently(lambda: self.client.index(index=self.alias, id=story.story_id, document=document),
-                  what=f"saving story {story.story_id}")
+        if self._pending is not None:
+            self._pending[story.story_id] = story
+        else:
+            document = story_document(story, self.config)
+            patiently(lambda: self.client.index(index=self.alias, id=story.story_id, document=document),
+                      what=f"saving story {story.story_id}")
+        self._remember(story)
+
+    # Batches.
+
+    @contextmanager
+    def batch(self, article_ids: Iterable[str]) -> Iterator[Written]:
+        """Assign these articles: the stories of those already assigned are looked up in one
+        search, and the stories saved inside are written in one bulk request on leaving (also
+        when an error leaves it: they are in the cache already). Yields a :class:`Written`,
+        filled in then; a story Elasticsearch refused for good is dropped from the cache.
+        """
+        self._expire()
+        self._known = self._stories_of([article_id for article_id in dict.fromkeys(article_ids)
+                                         if article_id not in self._cached_articles])
+        self._pending, written = {}, Written()
+        try:
+            yield written
+        finally:
+            pending, self._pending, self._known = self._pending, None, None
+            written.refused = self._write(pending)
+
+    def _stories_of(self, article_ids: list[str]) -> dict[str, Story | None]:
+        """Each article's story (None when unassigned), as :meth:`story_of` would give it."""
+        known: dict[str, Story | None] = dict.fromkeys(article_ids)
+        query = {"bool": {"filter": [{"terms": {"article_ids": article_ids}}]}}
+        for story in self._search(query, size=len(article_ids)) if article_ids else []:
+            for article_id in story.article_ids:  # by story_id, as story_of's first hit
+                if article_id in known and known[article_id] is None:
+                    known[article_id] = story
+        return known
+
+    def _write(self, stories: dict[str, Story]) -> dict[str, DocumentRefusedError]:
+        updated_at = datetime.now(UTC)
+        refusals = write_documents(self.client, self.alias, [
+            (story_id, story_document(story, self.config, updated_at=updated_at))
+            for story_id, story in stories.items()])
+        refused = {}
+        for refusal in refusals:
+            self._forget(refusal.doc_id)  # as a refused save never entered the cache
+            msg = (f"Elasticsearch refused story {refusal.doc_id} in {self.alias} "
+                   f"(HTTP {refusal.status}): {refusal.reason}")
+            refused[refusal.doc_id] = DocumentRefusedError(msg)
+        return refused
+
+    def _remember(self, story: Story) -> None:
         if story.story_id in self._cached:
             self._forget(story.story_id)
         self._cached[story.story_id] = (story, self._clock())  # re-inserted: the newest last
