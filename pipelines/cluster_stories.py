@@ -11,8 +11,9 @@ window one after another, on one worker at a time. That caps the step at one cor
 which is ample when the serial part is small: an article's profile (its terms and
 MinHash signature) is made before the key, where workers and threads run in parallel;
 the one key gets the articles in batches (those of an upstream bundle, up to ``BATCH``),
-and each batch costs one search for the articles already assigned, one ``msearch`` per
-article for its candidates and one bulk request for the stories saved
+and each batch costs three Elasticsearch round trips, not three per article: one search
+for the articles already assigned, one ``msearch`` for the candidates of the others, one
+bulk request for the stories saved
 (:meth:`~newsmon.connectors.story_store.ElasticsearchStoryStore.batch`). Because it is
 serial, the store can keep the stories it just saved in a small write-through cache
 instead of refreshing the index per article (see the store). On a local runner the
@@ -95,15 +96,20 @@ class _Assign(beam.DoFn):
 
     def process(self, element: tuple[str, list[Profiled]], assigned=beam.DoFn.StateParam(ASSIGNED)):
         _, batch = element
+        profiled = []
+        for item, profile in batch:
+            try:
+                profiled.append((item, profile or profile_of(item, self._idf, self._config)))
+            except Exception as exc:  # noqa: BLE001 - one article's failure is its own dead letter
+                yield dead_letter(item, STAGE, exc)
         done: list[Assignment | Exception] = []
-        with self._store.batch(item.article_id for item, _ in batch) as written:
-            for item, profile in batch:
+        with self._store.batch([profile for _, profile in profiled]) as written:
+            for _, profile in profiled:
                 try:
-                    done.append(assign(profile or profile_of(item, self._idf, self._config), self._store,
-                                       self._config))
+                    done.append(assign(profile, self._store, self._config))
                 except Exception as exc:  # noqa: BLE001 - one article's failure is its own dead letter
                     done.append(exc)
-        for (item, _), assignment in zip(batch, done, strict=True):
+        for (item, _), assignment in zip(profiled, done, strict=True):
             if isinstance(assignment, Assignment):  # its story is written, unless refused
                 assignment = written.refused.get(assignment.story.story_id, assignment)
             if isinstance(assignment, Exception):

@@ -301,16 +301,22 @@ def add_article(story: Story, profile: ArticleProfile, config: StoryConfig) -> S
         topics=tuple(sorted({*story.topics, *profile.topics})))
 
 
+def lookup_of(profile: ArticleProfile, config: StoryConfig) -> dict[str, Any]:
+    """The arguments :func:`assign` gives ``store.candidates`` for this article (a store may
+    prepare the answers of many articles at once).
+    """
+    window = config.quiet_period
+    return {"keys": profile.band_keys + profile.lookup_keys(config), "since": profile.published_at - window,
+            "until": profile.published_at + window, "limit": config.candidates}
+
+
 def assign(profile: ArticleProfile, store: StoryStore, config: StoryConfig | None = None) -> Assignment:
     """Put the article in its story (saved in ``store``) and say which and why."""
     config = config or StoryConfig()
     known = store.story_of(profile.article_id)
     if known is not None:
         return Assignment(known, "known")
-    window = config.quiet_period
-    candidates = store.candidates(profile.band_keys + profile.lookup_keys(config),
-                                  since=profile.published_at - window, until=profile.published_at + window,
-                                  limit=config.candidates)
+    candidates = store.candidates(**lookup_of(profile, config))
     story, reason, score = choose(profile, candidates, config)
     story = open_story(profile, config) if story is None else add_article(story, profile, config)
     store.save(story)
