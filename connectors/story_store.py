@@ -117,6 +117,13 @@ class ElasticsearchStoryStore:
             if self._cached_articles.get(article_id) == story_id:
                 del self._cached_articles[article_id]
 
+    def _remember(self, story: Story) -> None:
+        if story.story_id in self._cached:
+            self._forget(story.story_id)
+        self._cached[story.story_id] = (story, self._clock())  # re-inserted: the newest last
+        for article_id in story.article_ids:
+            self._cached_articles[article_id] = story.story_id
+
     def _expire(self) -> None:
         if self._pending is not None:  # in a batch: what it saved stays until it is written
             return
@@ -225,13 +232,6 @@ class ElasticsearchStoryStore:
                    f"(HTTP {refusal.status}): {refusal.reason}")
             refused[refusal.doc_id] = DocumentRefusedError(msg)
         return refused
-
-    def _remember(self, story: Story) -> None:
-        if story.story_id in self._cached:
-            self._forget(story.story_id)
-        self._cached[story.story_id] = (story, self._clock())  # re-inserted: the newest last
-        for article_id in story.article_ids:
-            self._cached_articles[article_id] = story.story_id
 
     def _msearch(self, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The answers of one ``msearch``; a search that failed raises its error as a whole
