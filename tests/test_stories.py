@@ -185,6 +185,7 @@ def test_stories_round_trip_through_json():
     for item in stream():
         story = assign(item, store).story
     assert Story.from_dict(json.loads(json.dumps(story.to_dict()))) == story
+    assert list(story.to_dict()) == [field.name for field in dataclasses.fields(Story)]  # none left out
 
 
 def test_profile_of_an_analysed_article_uses_lemmas_and_entities():

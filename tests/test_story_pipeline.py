@@ -92,6 +92,55 @@ def test_the_cache_answers_until_the_index_can(es, aliases):
     assert store.story_of("wire-1") == store.story_of("courier-7") == joined.story
 
 
+class _CountingSearches:
+    """The client, counting its ``msearch`` requests (every story lookup is one)."""
+
+    def __init__(self, client) -> None:
+        self.client, self.msearches = client, 0
+
+    def msearch(self, **kwargs):
+        self.msearches += 1
+        return self.client.msearch(**kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.client, name)
+
+
+def test_a_batch_looks_up_at_once_and_writes_when_it_ends_and_assigns_as_one_at_a_time(es, aliases):
+    memory = InMemoryStoryStore(CONFIG)
+    expected = [assign(item, memory, CONFIG) for item in stream()]
+    wire, lusa, courier, bbc = stream()
+    client = _CountingSearches(es)
+    store = ElasticsearchStoryStore(client, aliases["stories"], CONFIG)
+    store.setup()
+
+    with store.batch([wire, lusa, wire]) as written:
+        got = [assign(item, store, CONFIG) for item in (wire, lusa, wire)]  # the last: a replay
+        es.indices.refresh(index=aliases["stories"])
+        assert es.count(index=aliases["stories"])["count"] == 0  # nothing written yet
+    assert [(a.story, a.reason) for a in got] == [
+        (expected[0].story, "new"), (expected[1].story, "new"), (expected[0].story, "known")]
+    assert client.msearches == 2  # who is assigned, then the candidates of the two others
+    assert written.refused == {}
+    es.indices.refresh(index=aliases["stories"])
+    assert es.count(index=aliases["stories"])["count"] == 2
+
+    # Another process (an empty cache): the next batch, with a replay of the first.
+    client = _CountingSearches(es)
+    fresh = ElasticsearchStoryStore(client, aliases["stories"], CONFIG)
+    with fresh.batch([courier, bbc, lusa]):
+        got = [assign(item, fresh, CONFIG) for item in (courier, bbc, lusa)]
+    assert [(a.story, a.reason) for a in got] == [
+        (expected[2].story, expected[2].reason), (expected[3].story, expected[3].reason),
+        (expected[1].story, "known")]
+    # and once more for the follow-up: its prepared answer held the story the copy had just joined
+    assert client.msearches == 2 + 1
+    es.indices.refresh(index=aliases["stories"])
+    for article_id in ("wire-1", "lusa-1", "courier-7", "bbc-2"):
+        assert ElasticsearchStoryStore(es, aliases["stories"], CONFIG).story_of(article_id) == (
+            memory.story_of(article_id))
+
+
 def _analysed(*messages: dict):
     """As TagTopics leaves them (analysed() also matched the example watch list: undone)."""
     return [dataclasses.replace(analysed(json.dumps(m)), alerts=()) for m in messages]

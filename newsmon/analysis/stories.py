@@ -104,15 +104,15 @@ class Story:
         return max(self.first_seen - moment, timedelta(0))
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["first_seen"], data["last_seen"] = self.first_seen.isoformat(), self.last_seen.isoformat()
-        data["article_ids"], data["sources"] = list(self.article_ids), list(self.sources)
-        data["terms"] = [list(pair) for pair in self.terms]
-        data["entities"] = [list(pair) for pair in self.entities]
-        data["signatures"] = [list(sig) for sig in self.signatures]
-        data["band_keys"] = sorted(self.band_keys)
-        data["topics"] = list(self.topics)
-        return data
+        # Field by field: dataclasses.asdict deep-copies every signature value first (a fifth
+        # of ClusterStories' time per article went there).
+        return {"story_id": self.story_id, "headline": self.headline,
+                "first_seen": self.first_seen.isoformat(), "last_seen": self.last_seen.isoformat(),
+                "article_ids": list(self.article_ids), "sources": list(self.sources),
+                "terms": [list(pair) for pair in self.terms],
+                "entities": [list(pair) for pair in self.entities],
+                "signatures": [list(sig) for sig in self.signatures],
+                "band_keys": sorted(self.band_keys), "topics": list(self.topics)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Story:
@@ -301,16 +301,22 @@ def add_article(story: Story, profile: ArticleProfile, config: StoryConfig) -> S
         topics=tuple(sorted({*story.topics, *profile.topics})))
 
 
+def lookup_of(profile: ArticleProfile, config: StoryConfig) -> dict[str, Any]:
+    """The arguments :func:`assign` gives ``store.candidates`` for this article (a store may
+    prepare the answers of many articles at once).
+    """
+    window = config.quiet_period
+    return {"keys": profile.band_keys + profile.lookup_keys(config), "since": profile.published_at - window,
+            "until": profile.published_at + window, "limit": config.candidates}
+
+
 def assign(profile: ArticleProfile, store: StoryStore, config: StoryConfig | None = None) -> Assignment:
     """Put the article in its story (saved in ``store``) and say which and why."""
     config = config or StoryConfig()
     known = store.story_of(profile.article_id)
     if known is not None:
         return Assignment(known, "known")
-    window = config.quiet_period
-    candidates = store.candidates(profile.band_keys + profile.lookup_keys(config),
-                                  since=profile.published_at - window, until=profile.published_at + window,
-                                  limit=config.candidates)
+    candidates = store.candidates(**lookup_of(profile, config))
     story, reason, score = choose(profile, candidates, config)
     story = open_story(profile, config) if story is None else add_article(story, profile, config)
     store.save(story)
