@@ -82,9 +82,11 @@ class ElasticsearchService(LocalService):
         command = [str(self.es_home / "bin" / "elasticsearch"), "-d", "-p", str(self.pid_file)]
         if os.geteuid() == 0:
             command = [*self._drop_root(), *command]
+        # A session of its own, as Kafka's: the node outlives whoever started it (a test
+        # that restarts it, `newsmon demo`), and no lifeline guard of theirs ends it.
         with open(self.log_dir / "console.log", "ab") as console:
             done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, stdout=console,
-                                  stderr=subprocess.STDOUT, check=False)
+                                  stderr=subprocess.STDOUT, check=False, start_new_session=True)
         if done.returncode != 0:
             msg = (f"elasticsearch: the node did not start (exit code {done.returncode}); see "
                    f"{self.log_dir}/newsmon.log and {self.log_dir}/console.log")

@@ -7,6 +7,7 @@ loses nothing.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from importlib import resources
@@ -92,6 +93,8 @@ def test_an_elasticsearch_outage_mid_stream_loses_nothing(isolated, es, settings
         time.sleep(10)  # the pipeline reads them and finds Elasticsearch gone
     finally:
         node.up()
+    # restarted in a session of its own, the node outlives this test session
+    assert node.pid() is not None and os.getsid(node.pid()) != os.getsid(0)
     try:
         everything = {"match_all": {}}
         wait_for(lambda: len(search(es, isolated, everything)) == 4, "four articles after the outage", 180)
