@@ -266,11 +266,17 @@ def _isot_titles(folder: Path) -> Iterator[Passage]:
 REUTERS_DOC = re.compile(r"<REUTERS[^>]*NEWID=\"(\d+)\">(.*?)</REUTERS>", re.DOTALL)
 
 
-def _reuters(folder: Path) -> Iterator[Passage]:
-    files = sorted(folder.glob("reut2-*.sgm"))
+def _files(folder: Path, pattern: str) -> list[Path]:
+    """A source's files, sorted; :class:`CorpusError` when it has none."""
+    files = sorted(folder.glob(pattern))
     if not files:
-        msg = f"{folder}: no reut2-*.sgm files"
+        msg = f"{folder}: no {pattern} files"
         raise CorpusError(msg)
+    return files
+
+
+def _reuters(folder: Path) -> Iterator[Passage]:
+    files = _files(folder, "reut2-*.sgm")
     for path in files:
         raw = path.read_bytes().decode("latin-1")
         for match in REUTERS_DOC.finditer(raw):
@@ -292,10 +298,7 @@ DATELINE = re.compile(r"^[^()]{0,80}?\((Reuters|Reuters Breakingviews)\) - ")
 
 
 def _isot_bodies(folder: Path) -> Iterator[Passage]:
-    files = sorted(folder.glob("*.csv"))
-    if not files:
-        msg = f"{folder}: no *.csv files"
-        raise CorpusError(msg)
+    files = _files(folder, "*.csv")
     csv.field_size_limit(10_000_000)
     for path in files:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -351,10 +354,7 @@ CURLY_END = re.compile(r"(?<=[.!?]\u201d)\s+(?=[\u201c\u2018]?[A-Z0-9])"
 
 
 def _tehran_times(folder: Path) -> Iterator[Passage]:
-    files = sorted(folder.glob("_news_*.txt"))
-    if not files:
-        msg = f"{folder}: no _news_*.txt files"
-        raise CorpusError(msg)
+    files = _files(folder, "_news_*.txt")
     for path in files:
         lines = TEHRAN_FOOTER.sub("", path.read_text(encoding="utf-8")).splitlines()
         body = "\n\n".join(TEHRAN_INITIALS.sub("", TEHRAN_DATELINE.sub("", line.strip())) for line in lines)
@@ -369,10 +369,7 @@ WIRE_DATELINE = re.compile(r"^[A-Z][A-Z .,']{1,60}\([A-Za-z ]{2,20}\)\s*[-\u2013
 
 
 def _wmt_news(folder: Path) -> Iterator[Passage]:
-    files = sorted(folder.glob("*.xml"))
-    if not files:
-        msg = f"{folder}: no *.xml files"
-        raise CorpusError(msg)
+    files = _files(folder, "*.xml")
     for path in files:
         for doc in ElementTree.parse(path).getroot().iter("doc"):
             source = doc.find("src")
