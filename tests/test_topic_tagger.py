@@ -145,13 +145,20 @@ def test_training_refuses_the_test_split(tmp_path):
 
 def test_topics_train_then_eval_on_a_labelled_corpus(tmp_path):
     labels_file, corpus = labelled_corpus(tmp_path)
+    rows = [json.loads(line) for line in labels_file.read_text(encoding="utf-8").splitlines()]
+    fitted = [row for row in rows if row["split"] != "test"]
+    for row in fitted[:20]:  # a second source, which training is told to leave out
+        row["source"] = "elsewhere/some-file"
+    labels_file.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     model_file = tmp_path / "model.json.gz"
     env = {"NEWSMON_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
     trained = run_newsmon("topics", "train", "--labels", str(labels_file), "--corpus", str(corpus),
-                          "--out", str(model_file), env=env, timeout=600)
+                          "--out", str(model_file), "--exclude-source", "elsewhere", env=env, timeout=600)
     assert trained.returncode == 0, trained.stderr
     model = TopicModel.load(model_file)
     assert set(model.heads) == set(TOPICS) and "cross-validated" in model.trained_on
+    assert model.trained_on.startswith(f"{len(fitted) - 20} train and dev passages")
+    assert model.trained_on.endswith("left out: elsewhere")
     chosen = [line for line in trained.stderr.splitlines() if line.startswith(TOPICS)]
     assert len(chosen) == len(TOPICS) and all("cross-validated F1" in line for line in chosen)
     evaluated = run_newsmon("topics", "eval", "--labels", str(labels_file), "--corpus", str(corpus),
