@@ -43,6 +43,7 @@ import numpy as np
 from bench.topic_corpus import corpus_path
 from bench.topic_labels import DIGEST_FILE, LABELS_FILE
 from newsmon.topic_labels import TOPICS, check_frozen, load, load_texts
+from newsmon.topic_training import Scores
 
 MAX_TOKENS, BATCH, SEED = 64, 16, 0
 THRESHOLDS = np.arange(0.10, 0.951, 0.05)
@@ -54,8 +55,8 @@ def best_threshold(probabilities: np.ndarray, gold: np.ndarray) -> tuple[float, 
 
 
 def f1(predicted: np.ndarray, gold: np.ndarray) -> float:
-    tp = int((predicted & gold).sum())
-    return 2 * tp / (2 * tp + int((predicted & ~gold).sum()) + int((~predicted & gold).sum())) if tp else 0.0
+    return Scores(int((predicted & gold).sum()), int((predicted & ~gold).sum()),
+                  int((~predicted & gold).sum())).f1
 
 
 def encoder(model_dir: Path):  # noqa: ANN201 - torch is imported here, not at module level

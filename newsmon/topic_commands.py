@@ -88,6 +88,11 @@ def topics_train(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     left_out = sorted(set(args.exclude_source))
+    sources = {row["source"].split("/")[0] for row in rows}
+    if unknown := [name for name in left_out if name not in sources]:
+        print(f"error: no passages of source {', '.join(unknown)} to leave out; the sources are: "
+              f"{', '.join(sorted(sources))}", file=sys.stderr)
+        return 2
     rows = [row for row in rows if row["source"].split("/")[0] not in left_out]
     model, _ = train(rows, texts, spacy_reader(), TopicRules.load(args.rules),
                      progress=lambda line: print(line, file=sys.stderr, flush=True))

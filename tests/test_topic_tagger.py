@@ -152,6 +152,10 @@ def test_topics_train_then_eval_on_a_labelled_corpus(tmp_path):
     labels_file.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     model_file = tmp_path / "model.json.gz"
     env = {"NEWSMON_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    misspelt = run_newsmon("topics", "train", "--labels", str(labels_file), "--corpus", str(corpus),
+                           "--out", str(model_file), "--exclude-source", "elsewere", env=env, timeout=600)
+    assert misspelt.returncode == 2 and "no passages of source elsewere" in misspelt.stderr
+    assert "elsewhere, own" in misspelt.stderr and not model_file.exists()
     trained = run_newsmon("topics", "train", "--labels", str(labels_file), "--corpus", str(corpus),
                           "--out", str(model_file), "--exclude-source", "elsewhere", env=env, timeout=600)
     assert trained.returncode == 0, trained.stderr
