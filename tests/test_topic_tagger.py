@@ -39,7 +39,10 @@ def topics_of(nlp, tagger: TopicTagger, title: str, body: str) -> dict:
 
 def test_the_packaged_model_has_a_head_per_topic_and_says_so_in_provenance(tagger):
     assert set(tagger.model.heads) == set(TOPICS)
-    assert tagger.provenance == {"topic_rules": tagger.rules.version, "topic_model": tagger.model.version}
+    # ./run installs the encoder's base weights (deploy/models.txt), so the packaged encoder is in
+    assert tagger.encoder is not None and tagger.encoder.gated_by == tagger.model.version
+    assert tagger.provenance == {"topic_rules": tagger.rules.version, "topic_model": tagger.model.version,
+                                 "topic_encoder": tagger.encoder.version}
     for head in tagger.model.heads.values():
         assert 0.0 < head.threshold < 1.0 and head.weights
     assert pickle.loads(pickle.dumps(tagger)) == tagger  # shipped to Beam workers
