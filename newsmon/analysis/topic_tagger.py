@@ -100,13 +100,15 @@ class TopicTagger:
     def _encoded(self, sentences: Sequence[Sentence], linear: Mapping[str, Sequence[float]]
                  ) -> dict[str, dict[int, float]]:
         """Per topic the encoder decides, its probability for each sentence past the topic's
-        gate (by index); each such sentence is encoded once, for all topics.
+        gate (by index); each such text is encoded once, for all topics (a sentence an
+        article repeats too).
         """
         if self.encoder is None:
             return {}
         gated = {name: [i for i, p in enumerate(linear[name]) if settings.gate <= p < 1.0]
                  for name, settings in self.encoder.topics.items() if name in linear}
-        wanted = sorted(set().union(*gated.values()))
-        found = self.encoder.probabilities([sentences[i].text for i in wanted]) if wanted else {}
-        row = {i: j for j, i in enumerate(wanted)}
-        return {name: {i: float(found[name][row[i]]) for i in chosen} for name, chosen in gated.items()}
+        texts = sorted({sentences[i].text for chosen in gated.values() for i in chosen})
+        found = self.encoder.probabilities(texts) if texts else {}
+        row = {text: j for j, text in enumerate(texts)}
+        return {name: {i: float(found[name][row[sentences[i].text]]) for i in chosen}
+                for name, chosen in gated.items()}
