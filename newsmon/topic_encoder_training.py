@@ -34,6 +34,7 @@ from newsmon.analysis.topic_encoder import (
     EncodedTopic,
     TopicEncoder,
     WordPieces,
+    padded,
     read_base,
 )
 from newsmon.analysis.topic_model import TopicModel
@@ -114,7 +115,7 @@ def fit(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[str]], base: P
             batch = order[i:i + BATCH]
             texts = [s for row in batch for s in sentences[row["hash"]]]
             owner = torch.tensor([j for j, row in enumerate(batch) for _ in sentences[row["hash"]]])
-            ids, mask = _padded([pieces.ids(text) for text in texts])
+            ids, mask = padded([pieces.ids(text) for text in texts])
             scores = model(torch.from_numpy(ids), torch.from_numpy(mask))
             best = torch.full((len(batch), len(TOPICS)), -1e4).scatter_reduce(
                 0, owner[:, None].expand(-1, len(TOPICS)), scores, reduce="amax")
@@ -199,16 +200,6 @@ def choose(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[Sentence]],
         report.append(f"{topic}: dev F1 {f1:.2f} with the encoder (gate {gate}, mix {mix}, threshold "
                       f"{threshold}), {alone:.2f} linear alone: {'kept' if keep else 'left out'}")
     return chosen, report
-
-
-def _padded(batch: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    n = max(map(len, batch))
-    ids = np.zeros((len(batch), n), dtype=np.int64)
-    mask = np.zeros((len(batch), n), dtype=np.float32)
-    for row, found in enumerate(batch):
-        ids[row, :len(found)] = found
-        mask[row, :len(found)] = 1.0
-    return ids, mask
 
 
 def _Encoder(base: Mapping[str, np.ndarray]):  # noqa: ANN202, N802 - torch is imported here, not at module level

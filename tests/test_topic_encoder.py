@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from newsmon.analysis.text import sentences_of
-from newsmon.analysis.topic_encoder import ADAPTED, LAYERS, TopicEncoder, WordPieces, read_base
+from newsmon.analysis.topic_encoder import ADAPTED, LAYERS, TopicEncoder, WordPieces, padded, read_base
 from newsmon.analysis.topic_tagger import TopicTagger
+from newsmon.errors import ConfigError
 from newsmon.topic_encoder_training import GATES, RANK, encoder_of, save
 from newsmon.topic_labels import TOPICS
 from tests.support.commands import run_newsmon
@@ -71,7 +72,7 @@ def test_an_adapter_file_round_trips_and_pickles_small(tmp_path):
     shipped = pickle.dumps(loaded)
     assert len(shipped) < 5_000_000 and pickle.loads(shipped) == loaded
     path.write_bytes(b"not an npz")
-    with pytest.raises(Exception, match="encoder.npz"):
+    with pytest.raises(ConfigError, match="encoder.npz"):
         TopicEncoder.load(path)
 
 
@@ -79,7 +80,7 @@ def test_an_adapter_file_round_trips_and_pickles_small(tmp_path):
 def test_the_numpy_forward_pass_is_the_model_as_fine_tuned(vocab):
     import torch
 
-    from newsmon.topic_encoder_training import MAX_TOKENS, _Encoder, _padded
+    from newsmon.topic_encoder_training import MAX_TOKENS, _Encoder
 
     model = _Encoder(read_base()[0])
     with torch.no_grad():
@@ -88,7 +89,7 @@ def test_the_numpy_forward_pass_is_the_model_as_fine_tuned(vocab):
     model.eval()
     texts = ["Iran released the French national after two years in Evin prison.",
              "The ministers met in Vilnius and agreed to reopen the embassy.", "Short."]
-    ids, mask = _padded([WordPieces(vocab, MAX_TOKENS).ids(text) for text in texts])
+    ids, mask = padded([WordPieces(vocab, MAX_TOKENS).ids(text) for text in texts])
     with torch.no_grad():
         expected = torch.sigmoid(model(torch.from_numpy(ids), torch.from_numpy(mask))).numpy()
     encoder, _ = encoder_of(model.adapter(), None, {}, gated_by="x")

@@ -199,7 +199,7 @@ class TopicEncoder:
             with np.load(io.BytesIO(file.read_bytes()), allow_pickle=False) as found:
                 arrays = {name: found[name] for name in found.files}
             return cls(arrays, Path(base) if base is not None else None)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             msg = f"cannot read the topic encoder {source}: {exc}"
             raise ConfigError(msg) from exc
 
@@ -215,12 +215,9 @@ class TopicEncoder:
         return {name: found[:, j] for j, name in enumerate(self.heads)}
 
     def _pooled(self, batch: list[list[int]]) -> np.ndarray:
-        w, n = self.w, max(map(len, batch))
-        ids = np.zeros((len(batch), n), dtype=np.int64)
-        mask = np.zeros((len(batch), n), dtype=np.float32)
-        for row, found in enumerate(batch):
-            ids[row, :len(found)] = found
-            mask[row, :len(found)] = 1.0
+        w = self.w
+        ids, mask = padded(batch)
+        n = ids.shape[1]
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
              + w["embeddings.token_type_embeddings.weight"][0])
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
@@ -246,6 +243,17 @@ class TopicEncoder:
             x = _layer_norm(x + dense(_gelu(dense(x, "intermediate.dense")), "output.dense"),
                             w[f"{p}output.LayerNorm.weight"], w[f"{p}output.LayerNorm.bias"])
         return (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+
+
+def padded(batch: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of a batch padded to its longest, and the mask of the real tokens."""
+    n = max(map(len, batch))
+    ids = np.zeros((len(batch), n), dtype=np.int64)
+    mask = np.zeros((len(batch), n), dtype=np.float32)
+    for row, found in enumerate(batch):
+        ids[row, :len(found)] = found
+        mask[row, :len(found)] = 1.0
+    return ids, mask
 
 
 def _installed_base() -> Path | None:
