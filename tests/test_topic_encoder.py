@@ -15,7 +15,9 @@ import pytest
 
 from newsmon.analysis.text import sentences_of
 from newsmon.analysis.topic_encoder import ADAPTED, LAYERS, TopicEncoder, WordPieces, padded, read_base
+from newsmon.analysis.topic_features import sentence_features
 from newsmon.analysis.topic_tagger import TopicTagger
+from newsmon.analysis.topics import rule_weights
 from newsmon.errors import ConfigError
 from newsmon.topic_encoder_training import GATES, RANK, encoder_of, save
 from newsmon.topic_labels import TOPICS
@@ -98,18 +100,24 @@ def test_the_numpy_forward_pass_is_the_model_as_fine_tuned(vocab):
         np.testing.assert_allclose(found[topic], expected[:, j], atol=2e-4)
 
 
+def watched(encoder: TopicEncoder) -> list[str]:
+    """The texts ``encoder`` is asked to encode from now on, in order."""
+    seen: list[str] = []
+    encode = encoder.probabilities
+
+    def recording(texts):
+        seen.extend(texts)
+        return encode(texts)
+
+    encoder.probabilities = recording
+    return seen
+
+
 def test_only_sentences_past_a_gate_are_encoded(nlp):
     linear = TopicTagger.load().model
     topics = {"prisoner_release": {"gate": 0.3, "mix": 1.0, "threshold": 0.5}}
     encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
-    seen: list[str] = []
-    encode = encoder.probabilities
-
-    def watched(texts):
-        seen.extend(texts)
-        return encode(texts)
-
-    encoder.probabilities = watched
+    seen = watched(encoder)
     tagger = TopicTagger(TopicTagger.load().rules, linear, encoder)
     sentences = sentences_of(nlp("Dinamo Minsk beat Dinamo Riga 4-3 in overtime on Sunday. "
                                  "Belarus freed 14 political prisoners on Thursday, her office said. "
@@ -120,6 +128,31 @@ def test_only_sentences_past_a_gate_are_encoded(nlp):
     assert not any("Dinamo" in text or "Rain" in text for text in seen)
     assert len(seen) == len(set(seen))  # each sentence once, for all topics
     assert tagger.provenance["topic_encoder"] == encoder.version and head.threshold > 0
+
+
+def test_a_topic_is_read_best_first_until_a_sentence_tags_it(nlp):
+    rules, linear = TopicTagger.load().rules, TopicTagger.load().model
+    sentences = sentences_of(nlp("Belarus freed 14 political prisoners on Thursday, her office said. "
+                                 "Iran released two French citizens it had held for three years."))
+
+    def reading(threshold: float) -> tuple[list[str], list[str]]:
+        topics = {"prisoner_release": {"gate": 0.3, "mix": 1.0, "threshold": threshold}}
+        encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
+        seen = watched(encoder)
+        tags = TopicTagger(rules, linear, encoder).tag(sentences)
+        return seen, [tag.name for tag in tags]
+
+    head = linear.heads["prisoner_release"]
+    first, second = (head.probability(f) for f in
+                     (sentence_features(s, w) for s, w in zip(sentences, rule_weights(sentences, rules),
+                                                               strict=True)))
+    assert 0.3 <= second < first < 1.0  # both past the gate, neither a trusted pattern's 1.0
+    everything, untagged = reading(1.01)  # no score reaches it: every sentence past the gate is read
+    assert everything == [sentences[0].text, sentences[1].text] and "prisoner_release" not in untagged
+    same, _ = encoder_of(random_adapter(), None, {}, gated_by=linear.version)
+    lowest = min(same.probabilities(everything)["prisoner_release"])
+    read, tagged = reading(float(lowest))  # the first sentence read tags it: the second is not read
+    assert read == everything[:1] and "prisoner_release" in tagged
 
 
 def test_an_encoder_tuned_for_another_model_is_left_out(tmp_path, caplog):

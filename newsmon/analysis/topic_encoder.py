@@ -306,7 +306,31 @@ def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray
     return centred / np.sqrt((centred * centred).mean(-1, keepdims=True) + np.float32(1e-12)) * gain + bias
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf  # imported here: it adds 0.4 s to the start of every command
+# Abramowitz & Stegun 7.1.26: 1 - erf(z) for z >= 0, within 1.5e-7, about twice as fast as
+# scipy's erf on float32 (GELU is a third of the encoder's time)
+_ERFC_P = np.float32(0.3275911)
+_ERFC_A = tuple(np.float32(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
 
-    return np.float32(0.5) * x * (1 + erf(x * np.float32(1 / math.sqrt(2))))
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU, ``x * (1 + erf(x / sqrt 2)) / 2``, as the checkpoint was trained with."""
+    z = np.abs(x) * np.float32(1 / math.sqrt(2))
+    t = _ERFC_P * z
+    t += 1
+    np.reciprocal(t, out=t)
+    tail = np.full_like(t, _ERFC_A[0])
+    for a in _ERFC_A[1:]:
+        tail *= t
+        tail += a
+    tail *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    tail *= z  # 1 - erf(|x|)
+    np.copysign(tail, x, out=tail)
+    out = np.sign(x)
+    out += 1
+    out -= tail  # 1 + erf(x)
+    out *= x
+    out *= np.float32(0.5)
+    return out

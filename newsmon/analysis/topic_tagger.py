@@ -10,7 +10,8 @@ labelled real reporting (the model's ``trusted_patterns``) tag a sentence on the
 
 Where the fine-tuned encoder (:mod:`~newsmon.analysis.topic_encoder`) is installed, it
 decides the topics it was kept for: only the sentences the linear model gives at least the
-topic's gate are encoded, and their probability blends the two.
+topic's gate are encoded, best first and only until one tags the topic, and their
+probability blends the two.
 """
 
 from __future__ import annotations
@@ -85,30 +86,50 @@ class TopicTagger:
         learned = []
         for name, head in heads.items():
             scores, threshold = linear[name], head.threshold
-            if name in encoded and self.encoder is not None:
-                settings = self.encoder.topics[name]
-                scores = [settings.blend(p, encoded[name][i]) if i in encoded[name] else p
-                          for i, p in enumerate(scores)]
-                threshold = settings.threshold
-            best = max(scores)
+            if name in encoded:
+                scores, threshold = encoded[name], self.encoder.topics[name].threshold
+            known = [score for score in scores if score is not None]
+            best = max(known)
             if best >= threshold:
-                shown = (s for s, score in zip(sentences, scores, strict=True) if score >= threshold)
+                shown = (s for s, score in zip(sentences, scores, strict=True)
+                         if score is not None and score >= threshold)
                 evidence = evidence_texts(shown, self.rules.scoring.max_evidence)
                 learned.append(TopicTag(name=name, score=round(best, 4), evidence=evidence))
         return sorted(by_rules + learned, key=lambda tag: (-tag.score, tag.name))
 
     def _encoded(self, sentences: Sequence[Sentence], linear: Mapping[str, Sequence[float]]
-                 ) -> dict[str, dict[int, float]]:
-        """Per topic the encoder decides, its probability for each sentence past the topic's
-        gate (by index); each such text is encoded once, for all topics (a sentence an
-        article repeats too).
+                 ) -> dict[str, list[float | None]]:
+        """Per topic the encoder decides, each sentence's score: the blend for the sentences
+        past the topic's gate, the linear probability for the rest (and for a trusted pattern's
+        1.0), None for a sentence left unread.
+
+        The sentences past a gate are read best first (by the linear model), one per topic a
+        round, and a topic's reading stops once a score reaches its threshold: the rest could
+        not change the tag, only add evidence. A text is encoded once, for all topics (a
+        sentence an article repeats too).
         """
         if self.encoder is None:
             return {}
-        gated = {name: [i for i, p in enumerate(linear[name]) if settings.gate <= p < 1.0]
-                 for name, settings in self.encoder.topics.items() if name in linear}
-        texts = sorted({sentences[i].text for chosen in gated.values() for i in chosen})
-        found = self.encoder.probabilities(texts) if texts else {}
-        row = {text: j for j, text in enumerate(texts)}
-        return {name: {i: float(found[name][row[sentences[i].text]]) for i in chosen}
-                for name, chosen in gated.items()}
+        scores: dict[str, list[float | None]] = {}
+        unread: dict[str, list[int]] = {}
+        for name, settings in self.encoder.topics.items():
+            if name not in linear:
+                continue
+            gated = [i for i, p in enumerate(linear[name]) if settings.gate <= p < 1.0]
+            scores[name] = [None if i in gated else p for i, p in enumerate(linear[name])]
+            decided = max((s for s in scores[name] if s is not None), default=0.0) >= settings.threshold
+            unread[name] = [] if decided else sorted(gated, key=lambda i, p=linear[name]: -p[i])
+        read: dict[str, dict[str, float]] = {}  # text: topic: the encoder's probability
+        while any(unread.values()):
+            chosen = {name: waiting.pop(0) for name, waiting in unread.items() if waiting}
+            texts = sorted({sentences[i].text for i in chosen.values()} - read.keys())
+            if texts:
+                found = self.encoder.probabilities(texts)
+                read.update({text: {name: float(p[j]) for name, p in found.items()}
+                             for j, text in enumerate(texts)})
+            for name, i in chosen.items():
+                settings = self.encoder.topics[name]
+                scores[name][i] = settings.blend(linear[name][i], read[sentences[i].text][name])
+                if scores[name][i] >= settings.threshold:
+                    unread[name] = []
+        return scores
