@@ -230,6 +230,10 @@ class Settings:
     topic_model: Path | None = _setting(
         None, "learned topic model (default: the packaged seeds/topic_model.json.gz; "
         "`newsmon topics train` writes one)", Path)
+    topic_encoder: str | None = _setting(
+        None, "the fine-tuned topic encoder's adapter file (default: the packaged "
+        "seeds/topic_encoder.npz; `newsmon topics train-encoder` writes one), or `off` to tag with "
+        "the learned model alone: faster on a feed dense with these topics, less precise", str)
     gazetteer: Path | None = _setting(
         None, "gazetteer YAML file (default: the packaged seeds/gazetteer.yaml)", Path)
     web_token: Secret | None = _setting(

@@ -84,8 +84,8 @@ def add_topic_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParse
         else:
             sub.add_argument("--model", type=Path, default=None,
                              help="the model file (default: the packaged seeds/topic_model.json.gz)")
-            sub.add_argument("--encoder", type=Path, default=None,
-                             help="the encoder's adapter file (default: the packaged "
+            sub.add_argument("--encoder", default=None,
+                             help="the encoder's adapter file, or `off` (default: the packaged "
                              "seeds/topic_encoder.npz; left out when its base weights are not installed "
                              "or its gates were chosen for another model)")
             sub.add_argument("--split", choices=SPLITS, default="test",

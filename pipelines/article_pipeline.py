@@ -97,7 +97,8 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
     spacy_processes = nlp_processes(pipeline.options)
     entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes,
                                                                      gazetteer=settings.gazetteer)
-    topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules, settings.topic_model)
+    topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules, settings.topic_model,
+                                                            settings.topic_encoder)
     stories = topics.articles | "ClusterStories" >> ClusterStories(settings)
     matched = stories.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings),
                                                                   refresh_seconds=options.watchlist_refresh)

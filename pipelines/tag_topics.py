@@ -18,8 +18,8 @@ STAGE = "topics"
 
 
 class _Tag(beam.DoFn):
-    def __init__(self, rules: Path | None, model: Path | None) -> None:
-        self._files = rules, model
+    def __init__(self, rules: Path | None, model: Path | None, encoder: str | Path | None) -> None:
+        self._files = rules, model, encoder
         self._tagged = Metrics.counter("TagTopics", "topics")
 
     def setup(self) -> None:
@@ -37,13 +37,15 @@ class _Tag(beam.DoFn):
 
 class TagTopics(beam.PTransform):
     """Returns outputs ``articles`` (AnalysedArticle with their topics) and ``deadletter``;
-    ``rules`` is a topic-rules file and ``model`` a learned model (default: the packaged
-    ``seeds/topic_rules.yaml`` and ``seeds/topic_model.json.gz``).
+    ``rules`` is a topic-rules file, ``model`` a learned model and ``encoder`` the fine-tuned
+    encoder's adapters or ``"off"`` (default: the packaged ``seeds/topic_rules.yaml``,
+    ``seeds/topic_model.json.gz`` and ``seeds/topic_encoder.npz``).
     """
 
-    def __init__(self, rules: Path | None = None, model: Path | None = None) -> None:
+    def __init__(self, rules: Path | None = None, model: Path | None = None,
+                 encoder: str | Path | None = None) -> None:
         super().__init__()
-        self._files = rules, model
+        self._files = rules, model, encoder
 
     def expand(self, articles):
         return articles | "Tag" >> beam.ParDo(_Tag(*self._files)).with_outputs(DEAD_LETTER, main="articles")

@@ -19,6 +19,7 @@ from newsmon.analysis.topic_features import sentence_features
 from newsmon.analysis.topic_tagger import TopicTagger
 from newsmon.analysis.topics import rule_weights
 from newsmon.errors import ConfigError
+from newsmon.settings import Settings
 from newsmon.topic_encoder_training import GATES, RANK, encoder_of, save
 from newsmon.topic_labels import TOPICS
 from tests.support.commands import run_newsmon
@@ -153,6 +154,13 @@ def test_a_topic_is_read_best_first_until_a_sentence_tags_it(nlp):
     lowest = min(same.probabilities(everything)["prisoner_release"])
     read, tagged = reading(float(lowest))  # the first sentence read tags it: the second is not read
     assert read == everything[:1] and "prisoner_release" in tagged
+
+
+def test_the_encoder_is_turned_off_by_its_setting():
+    settings = Settings.load({"NEWSMON_TOPIC_ENCODER": "off"})
+    tagger = TopicTagger.load(settings.topic_rules, settings.topic_model, settings.topic_encoder)
+    assert tagger.encoder is None and "topic_encoder" not in tagger.provenance
+    assert tagger.model == TopicTagger.load().model and TopicTagger.load().encoder is not None
 
 
 def test_an_encoder_tuned_for_another_model_is_left_out(tmp_path, caplog):

@@ -36,6 +36,8 @@ from newsmon.analysis.topics import (
 
 log = logging.getLogger(__name__)
 
+ENCODER_OFF = "off"  # as the encoder file: tag with the linear model alone
+
 
 @dataclass(frozen=True)
 class TopicTagger:
@@ -47,9 +49,11 @@ class TopicTagger:
     def load(cls, rules: str | Path | None = None, model: str | Path | None = None,
              encoder: str | Path | None = None) -> TopicTagger:
         """The packaged rules, model and encoder, or the files given. The encoder is left out
-        when its base weights are not installed, or when its gates were chosen for another model.
+        when ``encoder`` is ``"off"``, when its base weights are not installed, or when its
+        gates were chosen for another model.
         """
-        linear, encoded = TopicModel.load(model), TopicEncoder.load(encoder)
+        linear = TopicModel.load(model)
+        encoded = None if str(encoder).strip().lower() == ENCODER_OFF else TopicEncoder.load(encoder)
         if encoded is not None and encoded.gated_by != linear.version:
             log.warning("topic encoder %s left out: its gates were chosen for topic model %s, not %s",
                         encoded.version, encoded.gated_by, linear.version)
