@@ -13,6 +13,7 @@ import pickle
 import numpy as np
 import pytest
 
+from newsmon.analysis import topic_tagger
 from newsmon.analysis.text import sentences_of
 from newsmon.analysis.topic_encoder import ADAPTED, LAYERS, TopicEncoder, WordPieces, padded, read_base
 from newsmon.analysis.topic_features import sentence_features
@@ -131,7 +132,7 @@ def test_only_sentences_past_a_gate_are_encoded(nlp):
     assert tagger.provenance["topic_encoder"] == encoder.version and head.threshold > 0
 
 
-def test_a_topic_is_read_best_first_until_a_sentence_tags_it(nlp):
+def test_a_topic_is_read_best_first_until_a_sentence_tags_it(nlp, monkeypatch):
     rules, linear = TopicTagger.load().rules, TopicTagger.load().model
     sentences = sentences_of(nlp("Belarus freed 14 political prisoners on Thursday, her office said. "
                                  "Iran released two French citizens it had held for three years."))
@@ -154,6 +155,9 @@ def test_a_topic_is_read_best_first_until_a_sentence_tags_it(nlp):
     lowest = min(same.probabilities(everything)["prisoner_release"])
     read, tagged = reading(float(lowest))  # the first sentence read tags it: the second is not read
     assert read == everything[:1] and "prisoner_release" in tagged
+    monkeypatch.setattr(topic_tagger, "MAX_ENCODED", 1)
+    capped, _ = reading(1.01)  # an article's cost is bounded: only the best sentence is read
+    assert capped == everything[:1]
 
 
 def test_the_encoder_is_turned_off_by_its_setting():

@@ -37,6 +37,9 @@ from newsmon.analysis.topics import (
 log = logging.getLogger(__name__)
 
 ENCODER_OFF = "off"  # as the encoder file: tag with the linear model alone
+# At most this many sentences of an article are encoded per topic, the linear model's best:
+# it bounds an article's cost (on 300 BBC News articles no topic had more than 5 past its gate).
+MAX_ENCODED = 8
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,9 @@ class TopicTagger:
         1.0), None for a sentence left unread.
 
         The sentences past a gate are read best first (by the linear model), one per topic a
-        round, and a topic's reading stops once a score reaches its threshold: the rest could
-        not change the tag, only add evidence. A text is encoded once, for all topics (a
-        sentence an article repeats too).
+        round, and a topic's reading stops once a score reaches its threshold (the rest could
+        not change the tag, only add evidence) or after :data:`MAX_ENCODED` sentences. A text
+        is encoded once, for all topics (a sentence an article repeats too).
         """
         if self.encoder is None:
             return {}
@@ -119,10 +122,11 @@ class TopicTagger:
         for name, settings in self.encoder.topics.items():
             if name not in linear:
                 continue
-            gated = [i for i, p in enumerate(linear[name]) if settings.gate <= p < 1.0]
+            gated = {i for i, p in enumerate(linear[name]) if settings.gate <= p < 1.0}
             scores[name] = [None if i in gated else p for i, p in enumerate(linear[name])]
             decided = max((s for s in scores[name] if s is not None), default=0.0) >= settings.threshold
-            unread[name] = [] if decided else sorted(gated, key=lambda i, p=linear[name]: -p[i])
+            best_first = sorted(gated, key=lambda i, p=linear[name]: (-p[i], i))
+            unread[name] = [] if decided else best_first[:MAX_ENCODED]
         read: dict[str, dict[str, float]] = {}  # text: topic: the encoder's probability
         while any(unread.values()):
             chosen = {name: waiting.pop(0) for name, waiting in unread.items() if waiting}
