@@ -40,7 +40,7 @@ from newsmon.analysis.topic_encoder import (
 from newsmon.analysis.topic_model import TopicModel
 from newsmon.analysis.topics import TopicRules, firm_patterns
 from newsmon.topic_labels import TOPICS
-from newsmon.topic_training import Reader, Scores, passage_features, train
+from newsmon.topic_training import THRESHOLD_GRID, Reader, Scores, passage_features, train
 
 EPOCHS, BATCH, RANK, SCALE, SEED, MAX_TOKENS = 4, 16, 8, 2.0, 0, 64
 ADAPTER_RATE, HEAD_RATE = 5e-4, 1e-3
@@ -48,7 +48,7 @@ ADAPTER_RATE, HEAD_RATE = 5e-4, 1e-3
 # all sentences at least 0.1 for diplomatic moves, 1.7% at least 0.3 (bench/topic_cost.py
 # measures what the encoder then costs against spaCy).
 GATES = (0.3, 0.4, 0.5)
-THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 20))  # 0.10 .. 0.95
+THRESHOLDS = (*THRESHOLD_GRID, 0.95)  # the linear model's grid and one step higher
 MIXES = (0.5, 0.75, 1.0)
 F1_TOLERANCE = 0.01
 Progress = Callable[[str], None]
