@@ -225,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("apache_beam.utils.subprocess_server", "PrismRunner", "kafka.net.selector",
                      "kafka.coordinator.assignors.range", "elastic_transport"):
             logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger("kafka.cluster").addFilter(_not_cancelled_on_close)
     try:
         settings = from_args(args)
         with reporting_unreachable(settings):
@@ -238,6 +239,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and args.command in RUNS_A_PIPELINE:
         _exit_now(code)
     return code
+
+
+def _not_cancelled_on_close(record: logging.LogRecord) -> bool:
+    """False for kafka-python's error about a metadata request that it cancelled itself
+    because the client was closing (`Metadata refresh: failed Cancelled`): the command had its
+    answer already. Other metadata failures are still logged.
+    """
+    from kafka.errors import Cancelled
+    return not any(isinstance(arg, Cancelled) for arg in (record.args or ()))
 
 
 RUNS_A_PIPELINE = frozenset({"demo", "pipeline", "smoke"})

@@ -4,6 +4,7 @@ Each runs the real ``newsmon`` entry point in a subprocess with its own NEWSMON_
 nothing here touches the services other tests use.
 """
 
+import logging
 import os
 import shutil
 import socket
@@ -149,3 +150,19 @@ def test_files_that_are_not_utf8_are_refused_clearly(isolated_env, tmp_path, com
     done = newsmon(*command, str(path), env=isolated_env)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"newsmon: error: {path}: " in done.stderr and "UTF-8" in done.stderr.replace("utf-8", "UTF-8")
+
+
+def test_a_metadata_request_cancelled_by_closing_is_not_reported_but_a_failure_is():
+    """kafka-python logs an ERROR when closing a client cancels its metadata request in flight;
+    the command had its answer, so it is noise on stderr. A real failure stays logged.
+    """
+    from kafka.errors import Cancelled, KafkaConnectionError
+
+    from newsmon.cli import _not_cancelled_on_close
+
+    def record(error: Exception) -> logging.LogRecord:
+        return logging.LogRecord("kafka.cluster", logging.ERROR, "cluster.py", 175,
+                                 "Metadata refresh: failed %s", (error,), None)
+
+    assert not _not_cancelled_on_close(record(Cancelled()))
+    assert _not_cancelled_on_close(record(KafkaConnectionError("connection refused")))
