@@ -46,6 +46,10 @@ class TagTopics(beam.PTransform):
                  encoder: str | Path | None = None) -> None:
         super().__init__()
         self._files = rules, model, encoder
+        if any(file is not None for file in self._files):
+            # Read once here so that a file given that cannot be read is a ConfigError when the
+            # pipeline is built, not a failing setup on every worker.
+            TopicTagger.load(*self._files)
 
     def expand(self, articles):
         return articles | "Tag" >> beam.ParDo(_Tag(*self._files)).with_outputs(DEAD_LETTER, main="articles")

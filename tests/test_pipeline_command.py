@@ -10,7 +10,7 @@ import uuid
 
 import psutil
 
-from tests.support.commands import Command, command_env
+from tests.support.commands import Command, command_env, run_newsmon
 from tests.support.pipeline import message, produce, search, wait_for
 
 RUN_SECONDS = 110  # past three progress reports at the default interval of 30 s
@@ -51,6 +51,19 @@ def test_pipeline_run_streams_past_several_progress_reports(isolated, es):
                for line in reports if "IndexArticles.indexed " in line]
     assert indexed and indexed[-1] > indexed[0], log
     assert "Traceback" not in log
+
+
+def test_a_topic_file_that_cannot_be_read_stops_pipeline_run_at_start(isolated, tmp_path):
+    broken = tmp_path / "topic_encoder.npz"
+    broken.write_bytes(b"not an adapter file")
+    for name, value in (("NEWSMON_TOPIC_ENCODER", str(broken)),
+                        ("NEWSMON_TOPIC_MODEL", str(tmp_path / "missing.json.gz"))):
+        env = command_env(isolated, **{name: value})
+        done = run_newsmon("pipeline", "run", "--consumer_group", f"test-{uuid.uuid4().hex[:8]}", env=env,
+                           timeout=90)
+        assert done.returncode == 2, done.stderr
+        assert "newsmon: error: cannot read the topic" in done.stderr and value in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def prism_below(pid: int) -> list[psutil.Process]:
