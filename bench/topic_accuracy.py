@@ -32,7 +32,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bench.topic_corpus import V3_READERS, corpus_path
+from bench.topic_corpus import corpus_path
 from bench.topic_labels import DIGEST_FILE, LABELS_FILE
 from newsmon.topic_labels import SPLITS, TOPICS, LabelsError, check_frozen, load, load_texts
 from newsmon.topic_training import score
@@ -50,6 +50,7 @@ RELIEF_WORDS = re.compile(r"\b(lift(s|ed|ing)?|eas(e|es|ed|ing)|suspend(s|ed)?|w
                           r"|end(s|ed)?)\b", re.IGNORECASE)
 SANCTION_WORDS = re.compile(r"\b(sanctions?|embargo(es)?)\b", re.IGNORECASE)
 NAMES = ("learned", "linear", "rules", "keywords")
+ROUNDS = {"rounds 1-2": (1, 2), "round 3": (3,), "round 4": (4,)}
 
 
 def keyword_topics(text: str) -> set[str]:
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     gold = {row["hash"]: row["labels"] for row in rows}
-    source = {row["hash"]: row["source"] for row in rows}
+    labelled_in = {row["hash"]: row["round"] for row in rows}
     hashes = list(gold)
 
     from newsmon.analysis.nlp import load_model, model_id
@@ -130,10 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"per passage: {each}; the learned tagger costs {share:.1%} of spaCy's time\n")
     results = [(name, predicted[name]) for name in NAMES]
     print_table(results, gold)
-    # The third round's sources (one Tehran daily above all) apart, so figures stay comparable
-    # with those measured before it joined the split.
-    for part, third in (("rounds 1-2", False), ("round 3", True)):
-        subset = {h: labels for h, labels in gold.items() if (source[h] in V3_READERS) is third}
+    # Each labelling round's passages apart (round 3 is one Tehran daily above all, round 4 wire
+    # reporting), so figures stay comparable with those measured before a round joined the split.
+    for part, rounds in ROUNDS.items():
+        subset = {h: labels for h, labels in gold.items() if labelled_in[h] in rounds}
         if subset and len(subset) < len(gold):
             print(f"\n{part}: {len(subset)} passages")
             print_table(results, subset)

@@ -1,7 +1,7 @@
 """The labels of the topic-accuracy corpus, their train/dev/test split and the frozen test digest.
 
 ``bench/topic_labels.jsonl`` holds one row per passage of the corpus that
-``bench/topic_corpus.py`` builds: ``{"hash", "source", "labels": {topic: bool}, "split"}``,
+``bench/topic_corpus.py`` builds: ``{"hash", "source", "round", "labels": {topic: bool}, "split"}``,
 keyed by the sha256 of the normalised passage (the text itself stays outside the
 repository). Labels follow ``docs/topics.md``. ``bench/topic_labels.test.sha256`` freezes
 the test split: the digest of its sorted hashes and labels (:func:`digest_of_test_split`). Nothing

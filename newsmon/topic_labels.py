@@ -2,7 +2,7 @@
 test digest, and the passages' texts kept outside the repository.
 
 ``bench/topic_labels.jsonl`` holds one row per passage of the corpus that
-``bench/topic_corpus.py`` builds: ``{"hash", "source", "labels": {topic: bool}, "split"}``,
+``bench/topic_corpus.py`` builds: ``{"hash", "source", "round", "labels": {topic: bool}, "split"}``,
 keyed by the sha256 of the normalised passage. Labels follow ``docs/topics.md``.
 ``bench/topic_labels.test.sha256`` freezes the test split: the digest of its sorted hashes
 and labels (:func:`digest_of_test_split`). Nothing may tune on the test rows; scoring refuses them
@@ -55,9 +55,10 @@ def load(path: Path = LABELS_FILE) -> list[dict]:
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             row = json.loads(line)
-            if set(row["labels"]) != set(TOPICS) or row["split"] not in SPLITS:
-                msg = (f"{path}:{number}: labels must name exactly {', '.join(TOPICS)}"
-                       f" and split one of {SPLITS}")
+            if (set(row["labels"]) != set(TOPICS) or row["split"] not in SPLITS
+                    or not isinstance(row.get("round"), int)):
+                msg = (f"{path}:{number}: labels must name exactly {', '.join(TOPICS)}, split one of "
+                       f"{SPLITS} and round the labelling round (a whole number)")
                 raise LabelsError(msg)
             rows.append(row)
     return rows
