@@ -14,6 +14,7 @@ may tune on the test rows; the scorer refuses to score them when the digest diff
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
 
 from newsmon.topic_labels import SPLITS, TOPICS, check_frozen, counts, digest_of_test_split, load
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("passages", *TOPICS):
         values = [table[(name, s)] for s in SPLITS]
         print(f"{name:18}" + "".join(f"{v:8}" for v in (*values, sum(values))))
+    by_round = Counter(row.get("round") for row in rows)
+    shown = ", ".join(f"{n}: {by_round[n]:,}" for n in sorted(by_round, key=str))
+    print(f"passages by labelling round: {shown}")
     digest = digest_of_test_split(rows)
     if args.freeze:
         if DIGEST_FILE.exists() and DIGEST_FILE.read_text(encoding="utf-8").split()[0] != digest:

@@ -3,7 +3,8 @@ test digest, and the passages' texts kept outside the repository.
 
 ``bench/topic_labels.jsonl`` holds one row per passage of the corpus that
 ``bench/topic_corpus.py`` builds: ``{"hash", "source", "round", "labels": {topic: bool}, "split"}``,
-keyed by the sha256 of the normalised passage. Labels follow ``docs/topics.md``.
+keyed by the sha256 of the normalised passage (``round``, the labelling round, is for
+reports; a labels file of one's own may leave it out). Labels follow ``docs/topics.md``.
 ``bench/topic_labels.test.sha256`` freezes the test split: the digest of its sorted hashes
 and labels (:func:`digest_of_test_split`). Nothing may tune on the test rows; scoring refuses them
 when the digest differs. The texts are in ``$NEWSMON_CACHE/corpora/topic_corpus.jsonl``.
@@ -56,9 +57,9 @@ def load(path: Path = LABELS_FILE) -> list[dict]:
         for number, line in enumerate(handle, start=1):
             row = json.loads(line)
             if (set(row["labels"]) != set(TOPICS) or row["split"] not in SPLITS
-                    or not isinstance(row.get("round"), int)):
+                    or not isinstance(row.get("round", 1), int)):
                 msg = (f"{path}:{number}: labels must name exactly {', '.join(TOPICS)}, split one of "
-                       f"{SPLITS} and round the labelling round (a whole number)")
+                       f"{SPLITS}, and round (optional) the labelling round as a whole number")
                 raise LabelsError(msg)
             rows.append(row)
     return rows

@@ -130,8 +130,7 @@ def labelled_corpus(folder: Path) -> tuple[Path, Path]:
     texts = {hashlib.sha256(item["text"].encode()).hexdigest(): item for item in items}
     labels = {h: {t: t in item["topics"] for t in TOPICS} for h, item in texts.items()}
     splits = assign_splits(labels)
-    rows = [{"hash": h, "source": "own", "round": 1, "labels": labels[h], "split": splits[h]}
-            for h in sorted(texts)]
+    rows = [{"hash": h, "source": "own", "labels": labels[h], "split": splits[h]} for h in sorted(texts)]
     labels_file = folder / "topic_labels.jsonl"
     labels_file.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     (folder / "topic_labels.test.sha256").write_text(digest_of_test_split(rows) + "\n", encoding="utf-8")
