@@ -21,7 +21,7 @@ from newsmon.analysis.topic_tagger import TopicTagger
 from newsmon.analysis.topics import rule_weights
 from newsmon.errors import ConfigError
 from newsmon.settings import Settings
-from newsmon.topic_encoder_training import GATES, RANK, encoder_of, save
+from newsmon.topic_encoder_training import GATES, RANK, encoder_of, preferred, save
 from newsmon.topic_labels import TOPICS
 from tests.support.commands import run_newsmon
 from tests.test_topic_tagger import labelled_corpus
@@ -206,3 +206,10 @@ def test_the_packaged_encoder_decides_its_topics_behind_affordable_gates():
     assert tagger.encoder.heads == list(TOPICS) and set(tagger.encoder.topics) <= set(TOPICS)
     for settings in tagger.encoder.topics.values():
         assert settings.gate >= min(GATES) and 0.0 < settings.mix <= 1.0 and 0.0 < settings.threshold < 1.0
+
+
+def test_settings_as_good_as_the_best_are_the_cheapest_then_nearest_a_threshold_of_one_half():
+    # (dev F1, gate, threshold, mix)
+    tried = [(0.700, 0.3, 0.5, 1.0), (0.705, 0.5, 0.9, 1.0), (0.702, 0.5, 0.6, 0.75), (0.690, 0.5, 0.5, 1.0)]
+    assert preferred(tried) == (0.702, 0.5, 0.6, 0.75)  # 0.690 is not within 0.01 of the best
+    assert preferred([(0.70, 0.3, 0.9, 1.0), (0.60, 0.5, 0.5, 1.0)]) == (0.70, 0.3, 0.9, 1.0)
