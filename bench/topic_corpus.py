@@ -68,8 +68,11 @@ They are read after the sources above, with their own seeded generator and caps
     at commit 16f910420b9b354e2586681e45dc0c8e7c433da6, file ``Combined_News_DJIA.csv``.
     A passage is "title. description".
 ``fwd_news/headlines.json``
-    9,643 headlines of 2022 posted to news subreddits, with their domain (the file already
-    kept under the cache's ``sources/fwd_news``); a headline's " | CNN"-style tail is dropped.
+    9,643 headlines of November 2021 to July 2022 posted to news subreddits, with their
+    domain (``title,domain,category,link,timestamp,published``); a headline's " | CNN"-style
+    tail is dropped. The file is rewritten as the collection grows; the version read is
+    ``git clone https://github.com/fwd/news`` at commit
+    1027636fdfd3b8a414882b3c214c32830dccaf23 (9 July 2022), file ``headlines.json``.
 
 Third-round sources (issue 12 again: still too few real positives). Read after the second
 round, with their own generator and caps (``V3_CAPS``), so the 3,105 passages of the first
