@@ -38,16 +38,18 @@ from newsmon.analysis.topic_encoder import (
     read_base,
 )
 from newsmon.analysis.topic_model import TopicModel
-from newsmon.analysis.topics import TopicRules, firm_patterns
+from newsmon.analysis.topics import TopicRules, firm_patterns, rule_weights
 from newsmon.topic_labels import TOPICS
 from newsmon.topic_training import THRESHOLD_GRID, Reader, Scores, passage_features, train
 
 EPOCHS, BATCH, RANK, SCALE, SEED, MAX_TOKENS = 4, 16, 8, 2.0, 0, 64
 ADAPTER_RATE, HEAD_RATE = 5e-4, 1e-3
-# A gate below 0.3 costs too much: on 300 BBC News articles the linear model gives 13% of
-# all sentences at least 0.1 for diplomatic moves, 1.7% at least 0.3 (bench/topic_cost.py
-# measures what the encoder then costs against spaCy).
-GATES = (0.3, 0.4, 0.5)
+GATES = (0.1, 0.2, 0.3, 0.4, 0.5)
+# A diplomatic-move gate below 0.3 costs too much: on 300 BBC News articles the linear model
+# gives 16% of all sentences at least 0.1 for diplomatic moves, 2% at least 0.3, and under
+# 0.3% at least 0.1 for the other two topics (bench/topic_cost.py measures what the encoder
+# then costs against spaCy).
+LOWEST_GATE = {"diplomatic_move": 0.3}
 THRESHOLDS = (*THRESHOLD_GRID, 0.95)  # the linear model's grid and one step higher
 MIXES = (0.5, 0.75, 1.0)
 F1_TOLERANCE = 0.01
@@ -157,17 +159,20 @@ def choose(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[Sentence]],
     """Per topic, the gate, mix and threshold with the best F1 on ``rows`` (dev), and a report;
     topics where the encoder does not beat the linear model alone are left out.
     """
-    linear_scores, texts = {}, {}
+    linear_scores, firm, texts = {}, {}, {}
     for row in rows:
         found = sentences[row["hash"]]
-        features = passage_features(found, rules)
+        features, readings = passage_features(found, rules), rule_weights(found, rules)
         for topic, head in linear.heads.items():
             certain = [bool(firm_patterns(s, rules, topic, head.trusted_patterns)) for s in found]
             linear_scores[row["hash"], topic] = [1.0 if sure else head.probability(f)
                                                  for sure, f in zip(certain, features, strict=True)]
+            firm[row["hash"], topic] = [topic in r.weights and topic not in r.hedged for r in readings]
         texts[row["hash"]] = [s.text for s in found]
+    lowest = {topic: EncodedTopic(_gates(topic)[0], 1.0, 0.5) for topic in encoder.topics}
     wanted = [(row["hash"], i) for row in rows for i in range(len(texts[row["hash"]]))
-              if any(min(GATES) <= linear_scores[row["hash"], t][i] < 1.0 for t in encoder.topics)]
+              if any(lowest[t].opens(linear_scores[row["hash"], t][i], firm[row["hash"], t][i])
+                     for t in encoder.topics)]
     encoded = encoder.probabilities([texts[h][i] for h, i in wanted])
     by_sentence = {key: j for j, key in enumerate(wanted)}
     chosen, report = {}, []
@@ -182,12 +187,14 @@ def choose(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[Sentence]],
         alone = max(f1_of(np.array([max(linear_scores[row["hash"], topic]) for row in rows]), t)
                     for t in THRESHOLDS)
         tried = []
-        for gate in GATES:
+        for gate in _gates(topic):
             for mix in MIXES:
-                blended = EncodedTopic(gate, mix, 0.5).blend
-                best = np.array([max(blended(p, encoded[topic][by_sentence[row["hash"], i]])
-                                     if gate <= p < 1.0 else p
-                                     for i, p in enumerate(linear_scores[row["hash"], topic]))
+                settings = EncodedTopic(gate, mix, 0.5)
+                best = np.array([max(settings.blend(p, encoded[topic][by_sentence[row["hash"], i]])
+                                     if settings.opens(p, opened) else p
+                                     for i, (p, opened) in enumerate(zip(linear_scores[row["hash"], topic],
+                                                                         firm[row["hash"], topic],
+                                                                         strict=True)))
                                  for row in rows])
                 tried += [(f1_of(best, threshold), gate, threshold, mix) for threshold in THRESHOLDS]
         f1, gate, threshold, mix = preferred(tried)
@@ -197,6 +204,10 @@ def choose(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[Sentence]],
         report.append(f"{topic}: dev F1 {f1:.2f} with the encoder (gate {gate}, mix {mix}, threshold "
                       f"{threshold}), {alone:.2f} linear alone: {'kept' if keep else 'left out'}")
     return chosen, report
+
+
+def _gates(topic: str) -> tuple[float, ...]:
+    return tuple(gate for gate in GATES if gate >= LOWEST_GATE.get(topic, 0.0))
 
 
 def preferred(tried: Sequence[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:

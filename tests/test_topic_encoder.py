@@ -132,6 +132,22 @@ def test_only_sentences_past_a_gate_are_encoded(nlp):
     assert tagger.provenance["topic_encoder"] == encoder.version and head.threshold > 0
 
 
+def test_a_firm_rule_match_opens_the_gate_and_a_hedged_one_does_not(nlp):
+    rules, linear = TopicTagger.load().rules, TopicTagger.load().model
+    topics = {"diplomatic_move": {"gate": 0.99, "mix": 1.0, "threshold": 0.5}}  # no linear score opens it
+    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
+    seen = watched(encoder)
+    sentences = sentences_of(nlp("The prime minister telephoned his Japanese counterpart on Sunday. "
+                                 "Analysts said the prime minister may telephone his Japanese counterpart. "
+                                 "Rain is expected in Tokyo later this week."))
+    readings = rule_weights(sentences, rules)
+    assert "diplomatic_move" in readings[0].weights and "diplomatic_move" not in readings[0].hedged
+    assert "diplomatic_move" in readings[1].hedged and "diplomatic_move" not in readings[2].weights
+    TopicTagger(rules, linear, encoder).tag(sentences)
+    assert seen == [sentences[0].text]
+    assert not encoder.topics["diplomatic_move"].opens(1.0, True)  # a trusted pattern's 1.0 is certain
+
+
 def test_a_topic_is_read_best_first_until_a_sentence_tags_it(nlp, monkeypatch):
     rules, linear = TopicTagger.load().rules, TopicTagger.load().model
     sentences = sentences_of(nlp("Belarus freed 14 political prisoners on Thursday, her office said. "

@@ -115,6 +115,7 @@ def test_precision_and_recall_per_topic(outcomes, rules):
     ("The U.S. embassy in Minsk is on Independence Avenue.", "diplomatic_move"),
     ("The embassy was closed for a day after a security alert.", "diplomatic_move"),
     ("Talks between the union and the company broke down.", "diplomatic_move"),
+    ("She telephoned her lawyer from the airport.", "diplomatic_move"),
 ])
 def test_near_misses_are_not_tagged(tag, text, topic):
     assert topic not in {t.name for t in tag(text)}
@@ -125,6 +126,7 @@ def test_near_misses_are_not_tagged(tag, text, topic):
     ("Belarus freed 52 political prisoners on Thursday.", "prisoner_release"),
     ("Washington will reopen its embassy in Minsk, officials said.", "diplomatic_move"),
     ("The ambassador was summoned and later expelled.", "diplomatic_move"),
+    ("The prime minister telephoned his Japanese counterpart on Sunday.", "diplomatic_move"),
 ])
 def test_the_real_thing_is_tagged(tag, text, topic):
     assert topic in {t.name for t in tag(text)}

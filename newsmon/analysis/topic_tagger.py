@@ -10,8 +10,8 @@ labelled real reporting (the model's ``trusted_patterns``) tag a sentence on the
 
 Where the fine-tuned encoder (:mod:`~newsmon.analysis.topic_encoder`) is installed, it
 decides the topics it was kept for: only the sentences the linear model gives at least the
-topic's gate are encoded, best first and only until one tags the topic, and their
-probability blends the two.
+topic's gate (or that the topic's rules match firmly) are encoded, best first and only
+until one tags the topic, and their probability blends the two.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from newsmon.analysis.topic_encoder import TopicEncoder
 from newsmon.analysis.topic_features import sentence_features
 from newsmon.analysis.topic_model import TopicModel
 from newsmon.analysis.topics import (
+    RuleReading,
     TopicRules,
     TopicTag,
     evidence_texts,
@@ -89,7 +90,7 @@ class TopicTagger:
                          else head.probability(found)
                          for sentence, reading, found in zip(sentences, weights, features, strict=True)]
                   for name, head in heads.items()}
-        encoded = self._encoded(sentences, linear)
+        encoded = self._encoded(sentences, linear, weights)
         learned = []
         for name, head in heads.items():
             scores, threshold = linear[name], head.threshold
@@ -104,11 +105,11 @@ class TopicTagger:
                 learned.append(TopicTag(name=name, score=round(best, 4), evidence=evidence))
         return sorted(by_rules + learned, key=lambda tag: (-tag.score, tag.name))
 
-    def _encoded(self, sentences: Sequence[Sentence], linear: Mapping[str, Sequence[float]]
-                 ) -> dict[str, list[float | None]]:
+    def _encoded(self, sentences: Sequence[Sentence], linear: Mapping[str, Sequence[float]],
+                 weights: Sequence[RuleReading]) -> dict[str, list[float | None]]:
         """Per topic the encoder decides, each sentence's score: the blend for the sentences
-        past the topic's gate, the linear probability for the rest (and for a trusted pattern's
-        1.0), None for a sentence left unread.
+        past the topic's gate (:meth:`EncodedTopic.opens`), the linear probability for the rest
+        (and for a trusted pattern's 1.0), None for a sentence left unread.
 
         The sentences past a gate are read best first (by the linear model), one per topic a
         round, and a topic's reading stops once a score reaches its threshold (the rest could
@@ -122,7 +123,8 @@ class TopicTagger:
         for name, settings in self.encoder.topics.items():
             if name not in linear:
                 continue
-            gated = {i for i, p in enumerate(linear[name]) if settings.gate <= p < 1.0}
+            gated = {i for i, (p, reading) in enumerate(zip(linear[name], weights, strict=True))
+                     if settings.opens(p, name in reading.weights and name not in reading.hedged)}
             scores[name] = [None if i in gated else p for i, p in enumerate(linear[name])]
             decided = max((s for s in scores[name] if s is not None), default=0.0) >= settings.threshold
             best_first = sorted(gated, key=lambda i, p=linear[name]: (-p[i], i))
