@@ -167,7 +167,7 @@ def choose(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[Sentence]],
             certain = [bool(firm_patterns(s, rules, topic, head.trusted_patterns)) for s in found]
             linear_scores[row["hash"], topic] = [1.0 if sure else head.probability(f)
                                                  for sure, f in zip(certain, features, strict=True)]
-            firm[row["hash"], topic] = [topic in r.weights and topic not in r.hedged for r in readings]
+            firm[row["hash"], topic] = [r.firm(topic) for r in readings]
         texts[row["hash"]] = [s.text for s in found]
     lowest = {topic: EncodedTopic(_gates(topic)[0], 1.0, 0.5) for topic in encoder.topics}
     wanted = [(row["hash"], i) for row in rows for i in range(len(texts[row["hash"]]))

@@ -124,7 +124,7 @@ class TopicTagger:
             if name not in linear:
                 continue
             gated = {i for i, (p, reading) in enumerate(zip(linear[name], weights, strict=True))
-                     if settings.opens(p, name in reading.weights and name not in reading.hedged)}
+                     if settings.opens(p, reading.firm(name))}
             scores[name] = [None if i in gated else p for i, p in enumerate(linear[name])]
             decided = max((s for s in scores[name] if s is not None), default=0.0) >= settings.threshold
             best_first = sorted(gated, key=lambda i, p=linear[name]: (-p[i], i))

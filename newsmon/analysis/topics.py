@@ -166,6 +166,10 @@ class RuleReading:
     weights: Mapping[str, float]
     hedged: frozenset[str] = frozenset()
 
+    def firm(self, topic: str) -> bool:
+        """Whether the topic's rules match here and their best match is not hedged."""
+        return topic in self.weights and topic not in self.hedged
+
 
 def rule_weights(sentences: Sequence[Sentence], rules: TopicRules) -> list[RuleReading]:
     """The rules' reading of each sentence."""
