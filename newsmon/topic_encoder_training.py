@@ -37,10 +37,11 @@ from newsmon.analysis.topic_encoder import (
     padded,
     read_base,
 )
+from newsmon.analysis.topic_features import sentence_features
 from newsmon.analysis.topic_model import TopicModel
 from newsmon.analysis.topics import TopicRules, firm_patterns, rule_weights
 from newsmon.topic_labels import TOPICS
-from newsmon.topic_training import THRESHOLD_GRID, Reader, Scores, passage_features, train
+from newsmon.topic_training import THRESHOLD_GRID, Reader, Scores, train
 
 EPOCHS, BATCH, RANK, SCALE, SEED, MAX_TOKENS = 4, 16, 8, 2.0, 0, 64
 ADAPTER_RATE, HEAD_RATE = 5e-4, 1e-3
@@ -162,7 +163,8 @@ def choose(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[Sentence]],
     linear_scores, firm, texts = {}, {}, {}
     for row in rows:
         found = sentences[row["hash"]]
-        features, readings = passage_features(found, rules), rule_weights(found, rules)
+        readings = rule_weights(found, rules)
+        features = [sentence_features(s, r) for s, r in zip(found, readings, strict=True)]
         for topic, head in linear.heads.items():
             certain = [bool(firm_patterns(s, rules, topic, head.trusted_patterns)) for s in found]
             linear_scores[row["hash"], topic] = [1.0 if sure else head.probability(f)
