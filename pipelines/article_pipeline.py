@@ -71,8 +71,9 @@ class ArticlePipelineOptions(PipelineOptions):
                  "entry added while the pipeline runs is matched from the next read on")
         parser.add_argument(
             "--nlp_processes", type=int, default=None,
-            help="spaCy processes per worker, each using a core and about 400 MiB. Default: one per "
-                 "core on DirectRunner/PrismRunner (one machine), 1 on other runners (Flink and "
+            help="spaCy processes per worker, each using a core and about 400 MiB, and as many "
+                 "topic-tagging processes (about 220 MiB each with the topic encoder). Default: one "
+                 "per core on DirectRunner/PrismRunner (one machine), 1 on other runners (Flink and "
                  "Dataflow already run one SDK worker per core)")
 
 
@@ -94,11 +95,11 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
         settings, [settings.topic_articles], start=parse_position(options.start, "--start"), stop=stop,
         group=options.consumer_group)
     parsed = records | "ParseArticles" >> ParseArticles()
-    spacy_processes = nlp_processes(pipeline.options)
-    entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=spacy_processes,
+    processes = nlp_processes(pipeline.options)
+    entities = parsed.articles | "ExtractEntities" >> ExtractEntities(processes=processes,
                                                                      gazetteer=settings.gazetteer)
     topics = entities.articles | "TagTopics" >> TagTopics(settings.topic_rules, settings.topic_model,
-                                                            settings.topic_encoder)
+                                                            settings.topic_encoder, processes=processes)
     stories = topics.articles | "ClusterStories" >> ClusterStories(settings)
     matched = stories.articles | "MatchWatchlist" >> MatchWatchlist(ElasticsearchWatchlist(settings),
                                                                   refresh_seconds=options.watchlist_refresh)
@@ -116,7 +117,9 @@ def build(pipeline: beam.Pipeline, settings: Settings, options: ArticlePipelineO
 
 
 def nlp_processes(options: PipelineOptions) -> int:
-    """How many spaCy processes per worker: as asked, else one per core when the runner is local."""
+    """How many spaCy (and topic-tagging) processes per worker: as asked, else one per core when
+    the runner is local.
+    """
     asked = options.view_as(ArticlePipelineOptions).nlp_processes
     if asked is not None:
         return asked

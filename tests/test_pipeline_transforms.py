@@ -5,6 +5,7 @@ an article a step fails on leaves as a dead letter and the others pass.
 
 import dataclasses
 
+import pytest
 from apache_beam import CoGroupByKey, Create, Map
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import BeamAssertException, assert_that, equal_to
@@ -57,16 +58,22 @@ def test_extract_entities_names_the_seed_people_alike_in_process_and_in_children
         assert_that(by_mode | CoGroupByKey(), check)
 
 
-def test_tag_topics_tags_the_seed_with_evidence(seed_analysed):
-    def check(item):
-        assert {topic.name for topic in item.topics} == {
+def test_tag_topics_tags_the_seed_with_evidence_alike_in_process_and_in_children(seed_analysed):
+    def check(by_mode):
+        [(_, tagged)] = by_mode
+        [local], [child] = tagged["in_process"], tagged["in_children"]
+        assert (child.topics, child.provenance) == (local.topics, local.provenance)
+        assert {topic.name for topic in local.topics} == {
             "prisoner_release", "sanctions_relief", "diplomatic_move"}
-        assert all(topic.evidence and topic.score > 0 for topic in item.topics)
-        assert item.provenance["topic_rules"]
+        assert all(topic.evidence and topic.score > 0 for topic in local.topics)
+        assert local.provenance["topic_rules"]
 
     with TestPipeline() as pipeline:
-        untagged = dataclasses.replace(seed_analysed, topics=(), alerts=())
-        assert_that((pipeline | Create([untagged]) | TagTopics()).articles, _one(check))
+        untagged = pipeline | Create([dataclasses.replace(seed_analysed, topics=(), alerts=())])
+        by_mode = {mode: ((untagged | f"Tag{mode}" >> TagTopics(processes=processes)).articles
+                          | f"Key{mode}" >> Map(lambda item: (item.article_id, item)))
+                   for mode, processes in (("in_process", 1), ("in_children", 2))}
+        assert_that(by_mode | CoGroupByKey(), check)
 
 
 def _check_seed_alerts(item):
@@ -96,9 +103,10 @@ def test_match_watchlist_reads_the_watch_list_in_elasticsearch(es, settings, ali
         assert_that(matched.articles, _one(_check_seed_alerts))
 
 
-def test_an_article_a_step_fails_on_is_dead_lettered_alone(seed_analysed):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_article_a_step_fails_on_is_dead_lettered_alone(seed_analysed, processes):
     """A token without text (a corrupt analysis) breaks the topic tagger: that article
-    leaves as a dead letter, the seed goes on.
+    leaves as a dead letter, the seed goes on, whether tagged in the worker or in children.
     """
     sentence = seed_analysed.sentences[0]
     broken_token = dataclasses.replace(sentence.tokens[0], text=None)
@@ -107,7 +115,7 @@ def test_an_article_a_step_fails_on_is_dead_lettered_alone(seed_analysed):
                                  record=record(b"poison", offset=7))
     good = dataclasses.replace(seed_analysed, topics=(), alerts=())
     with TestPipeline() as pipeline:
-        tagged = pipeline | Create([good, poison]) | TagTopics()
+        tagged = pipeline | Create([good, poison]) | TagTopics(processes=processes)
         assert_that(tagged.articles | "Ids" >> Map(lambda item: item.record.offset), equal_to([0]),
                     label="articles")
         assert_that(tagged.deadletter | "Why" >> Map(lambda letter: (letter.stage, letter.record.offset,

@@ -7,6 +7,7 @@ tests, benchmarks and anything else that wants what the pipeline would make of a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.nlp import load_model, model_id
 from newsmon.analysis.text import Sentence, article_text, sentences_of
 from newsmon.analysis.topic_tagger import TopicTagger
+from newsmon.analysis.topics import TopicTag
 
 MAX_CHARACTERS = 100_000  # beyond this an "article" is a dump; its start is what matters
 UNUSED_COMPONENTS: tuple[str, ...] = ()  # every component of en_core_web_sm is used (senter is off)
@@ -53,8 +55,11 @@ def with_reading(item: AnalysedArticle, text: str, reading: Reading,
 
 
 def with_topics(item: AnalysedArticle, tagger: TopicTagger) -> AnalysedArticle:
-    return dataclasses.replace(item, topics=tuple(tagger.tag(item.sentences)),
-                               provenance=item.provenance | tagger.provenance)
+    return with_tags(item, tagger.tag(item.sentences), tagger.provenance)
+
+
+def with_tags(item: AnalysedArticle, tags: Sequence[TopicTag], provenance: dict[str, str]) -> AnalysedArticle:
+    return dataclasses.replace(item, topics=tuple(tags), provenance=item.provenance | provenance)
 
 
 def with_alerts(item: AnalysedArticle, matcher: WatchMatcher, *, alert_time: datetime) -> AnalysedArticle:

@@ -105,6 +105,10 @@ class TopicTagger:
                 learned.append(TopicTag(name=name, score=round(best, 4), evidence=evidence))
         return sorted(by_rules + learned, key=lambda tag: (-tag.score, tag.name))
 
+    def tag_each(self, articles: Sequence[Sequence[Sentence]]) -> list[list[TopicTag]]:
+        """:meth:`tag` for each article of a batch."""
+        return [self.tag(sentences) for sentences in articles]
+
     def _encoded(self, sentences: Sequence[Sentence], linear: Mapping[str, Sequence[float]],
                  weights: Sequence[RuleReading]) -> dict[str, list[float | None]]:
         """Per topic the encoder decides, each sentence's score: the blend for the sentences
