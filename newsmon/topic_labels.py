@@ -26,6 +26,8 @@ CORPUS_FILE = Path("corpora/topic_corpus.jsonl")  # under the cache folder
 # Of every five passages with the same label set (ordered by a seeded hash): three train,
 # one dev, one test; so each split keeps the label mix (stratified 60/20/20).
 SPLIT_PATTERN = ("train", "train", "train", "dev", "test")
+# Rounds labelled after the test split was frozen (the fifth on) go to train and dev alone, 75/25.
+TRAIN_DEV_PATTERN = ("train", "train", "train", "dev")
 SPLIT_SEED = "newsmon-topics-1"
 BUILD_HINT = ("build it with: python -m bench.topic_corpus --source DIR "
               "(DIR holds the datasets; bench/topic_corpus.py's docstring says where to get each)")
@@ -35,8 +37,11 @@ class LabelsError(Exception):
     """The labels, the frozen digest or the cached texts are not as expected."""
 
 
-def assign_splits(labels: Mapping[str, Mapping[str, bool]]) -> dict[str, str]:
-    """Split hashes stratified by label set; the same labels always give the same split."""
+def assign_splits(labels: Mapping[str, Mapping[str, bool]],
+                  pattern: tuple[str, ...] = SPLIT_PATTERN) -> dict[str, str]:
+    """Split hashes stratified by label set, in ``pattern``'s shares; the same labels always
+    give the same split.
+    """
     strata: dict[tuple[bool, ...], list[str]] = {}
     for key, row in labels.items():
         strata.setdefault(tuple(bool(row[t]) for t in TOPICS), []).append(key)
@@ -44,7 +49,7 @@ def assign_splits(labels: Mapping[str, Mapping[str, bool]]) -> dict[str, str]:
     for keys in strata.values():
         keys.sort(key=lambda k: hashlib.sha256(f"{SPLIT_SEED}:{k}".encode()).hexdigest())
         for index, key in enumerate(keys):
-            splits[key] = SPLIT_PATTERN[index % len(SPLIT_PATTERN)]
+            splits[key] = pattern[index % len(pattern)]
     return splits
 
 
