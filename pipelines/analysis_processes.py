@@ -37,6 +37,16 @@ def _in_child(function: Callable[..., Any], *args: Any) -> Any:
     return function(_HELD[0], *args)
 
 
+def checked_processes(processes: int) -> int:
+    """``processes``, or ValueError when it is below 1 (a step checks it when the pipeline is
+    built, not on every worker).
+    """
+    if processes < 1:
+        msg = f"processes must be at least 1, got {processes}"
+        raise ValueError(msg)
+    return processes
+
+
 class AnalysisProcesses:
     """``make(*args)`` held here (``processes`` 1) or in each of ``processes`` child processes.
 
@@ -47,10 +57,7 @@ class AnalysisProcesses:
     """
 
     def __init__(self, processes: int, make: Callable[..., Any], *args: Any) -> None:
-        if processes < 1:
-            msg = f"processes must be at least 1, got {processes}"
-            raise ValueError(msg)
-        self._processes = processes
+        self._processes = checked_processes(processes)
         self._make = make, args
         self._held = make(*args) if processes == 1 else None
         self._lock = threading.Lock()

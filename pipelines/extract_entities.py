@@ -10,6 +10,7 @@ each worker runs it in that many child processes (:mod:`~newsmon.pipelines.analy
 
 from __future__ import annotations
 
+from operator import attrgetter
 from pathlib import Path
 
 import apache_beam as beam
@@ -18,14 +19,10 @@ from apache_beam.utils.shared import Shared
 
 from newsmon.analysis.analyse import Analyser, text_of, with_reading
 from newsmon.analysis.messages import AnalysedArticle
-from newsmon.pipelines.analysis_processes import AnalysisProcesses
+from newsmon.pipelines.analysis_processes import AnalysisProcesses, checked_processes
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
 
 STAGE = "entities"
-
-
-def _provenance(analyser: Analyser) -> dict[str, str]:
-    return analyser.provenance
 
 
 class _Extract(beam.DoFn):
@@ -39,7 +36,7 @@ class _Extract(beam.DoFn):
     def setup(self) -> None:
         self._analyser = self._shared.acquire(
             lambda: AnalysisProcesses(self._processes, Analyser, self._gazetteer))
-        self._provenance = self._analyser.call(_provenance)
+        self._provenance = self._analyser.call(attrgetter("provenance"))
 
     def process(self, batch: list[AnalysedArticle]):
         texts = [text_of(item) for item in batch]
@@ -62,10 +59,7 @@ class ExtractEntities(beam.PTransform):
     def __init__(self, *, processes: int = 1, gazetteer: Path | None = None,
                  max_batch_size: int = 32) -> None:
         super().__init__()
-        if processes < 1:
-            msg = f"processes must be at least 1, got {processes}"
-            raise ValueError(msg)
-        self._processes = processes
+        self._processes = checked_processes(processes)
         self._gazetteer = gazetteer
         self._max_batch_size = max_batch_size
 

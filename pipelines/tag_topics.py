@@ -8,6 +8,7 @@ Where the fine-tuned encoder reads sentences it holds a core as spaCy does: with
 
 from __future__ import annotations
 
+from operator import attrgetter
 from pathlib import Path
 
 import apache_beam as beam
@@ -17,14 +18,10 @@ from apache_beam.utils.shared import Shared
 from newsmon.analysis.analyse import with_tags
 from newsmon.analysis.messages import AnalysedArticle
 from newsmon.analysis.topic_tagger import TopicTagger
-from newsmon.pipelines.analysis_processes import AnalysisProcesses
+from newsmon.pipelines.analysis_processes import AnalysisProcesses, checked_processes
 from newsmon.pipelines.dead_letters import DEAD_LETTER, dead_letter
 
 STAGE = "topics"
-
-
-def _provenance(tagger: TopicTagger) -> dict[str, str]:
-    return tagger.provenance
 
 
 class _Tag(beam.DoFn):
@@ -37,7 +34,7 @@ class _Tag(beam.DoFn):
     def setup(self) -> None:
         self._tagger = self._shared.acquire(
             lambda: AnalysisProcesses(self._processes, TopicTagger.load, *self._files))
-        self._provenance = self._tagger.call(_provenance)
+        self._provenance = self._tagger.call(attrgetter("provenance"))
 
     def process(self, batch: list[AnalysedArticle]):
         found = self._tagger.each(TopicTagger.tag_each, [item.sentences for item in batch])
@@ -60,11 +57,8 @@ class TagTopics(beam.PTransform):
     def __init__(self, rules: Path | None = None, model: Path | None = None,
                  encoder: str | Path | None = None, *, processes: int = 1, max_batch_size: int = 32) -> None:
         super().__init__()
-        if processes < 1:
-            msg = f"processes must be at least 1, got {processes}"
-            raise ValueError(msg)
         self._files = rules, model, encoder
-        self._processes = processes
+        self._processes = checked_processes(processes)
         self._max_batch_size = max_batch_size
         if any(file is not None for file in self._files):
             # Read once here so that a file given that cannot be read is a ConfigError when the
