@@ -122,7 +122,7 @@ Passages: an AG row is one passage (title. description); BBC and Reuters bodies 
 split into sentences. Selection is seeded: every passage matching a topic's keyword
 pre-filter (words that enrich positives; they decide nothing about the label) up to a
 cap per source and topic, plus a random sample of the rest as negatives. Run from the
-repository root::
+repository root (``bench/topic_sources.sh DIR`` fetches every source above into DIR)::
 
     python -m bench.topic_corpus --source DIR [--seed 12] [--out FILE] [--candidates DIR]
 
