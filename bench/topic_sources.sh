@@ -79,4 +79,7 @@ for pair in en-zh en-hr; do
   take wmt-conference/wmt22-news-systems 20240a2e96a50e823ea8cdf37fd8af52547146e3 \
     "xml/wmttest2022.$pair.all.xml" "wmt_news/wmttest2022.$pair.all.xml"
 done
+echo "sixth round: HuffPost News Category Dataset (2018-2022)" >&2
+take Limpery/MGO 3018c78107b543a8dc97a8793ff50eb1467344b7 \
+  News_Category_Dataset_v3.json huffpost/News_Category_Dataset_v3.json
 echo "sources written to $dest" >&2
