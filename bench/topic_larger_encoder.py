@@ -45,9 +45,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="score dev only (default), or dev then test")
     args = parser.parse_args(argv)
 
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
+    try:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+    except ImportError:
+        print("error: this probe needs PyTorch and transformers: pip install torch 'transformers<5'",
+              file=sys.stderr)
+        return 2
     torch.manual_seed(0)
     random.seed(0)
     rows = load(LABELS_FILE)
