@@ -21,6 +21,7 @@ tagger's false positives and false negatives (hash and the first 100 characters)
 ``--errors linear``, ``--errors rules`` or ``--errors keywords`` another's. Run from the repository root::
 
     python -m bench.topic_accuracy [--split test|dev|train] [--errors [learned|linear|rules|keywords]]
+        [--model FILE] [--encoder FILE|off]
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=None, help="default: $NEWSMON_CACHE/corpora/")
     parser.add_argument("--model", type=Path, default=None,
                         help="the learned model to score (default: the packaged seeds/topic_model.json.gz)")
+    parser.add_argument("--encoder", default=None,
+                        help="the encoder's adapter file, or `off` (default: the packaged "
+                        "seeds/topic_encoder.npz)")
     args = parser.parse_args(argv)
     try:
         rows = load(LABELS_FILE)
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     from newsmon.analysis.text import sentences_of
     from newsmon.analysis.topic_tagger import TopicTagger
 
-    nlp, learned = load_model(), TopicTagger.load(model=args.model)
+    nlp, learned = load_model(), TopicTagger.load(model=args.model, encoder=args.encoder)
     linear = TopicTagger(rules=learned.rules, model=learned.model)
     rules_only = TopicTagger(rules=learned.rules)
     started = time.perf_counter()

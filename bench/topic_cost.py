@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--source", type=Path, default=None, help="default: $NEWSMON_CACHE/sources/bbc")
+    parser.add_argument("--encoder", default=None,
+                        help="the encoder's adapter file (default: the packaged seeds/topic_encoder.npz)")
     args = parser.parse_args(argv)
     folder = args.source or Settings.load().cache / "sources" / "bbc"
     texts = sample(folder, args.articles)
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from newsmon.analysis.text import sentences_of
     from newsmon.analysis.topic_tagger import TopicTagger
 
-    nlp, tagger = load_model(disable=UNUSED_COMPONENTS), TopicTagger.load()
+    nlp, tagger = load_model(disable=UNUSED_COMPONENTS), TopicTagger.load(encoder=args.encoder)
     linear = TopicTagger(rules=tagger.rules, model=tagger.model)
     started = time.perf_counter()
     read = [sentences_of(doc) for doc in nlp.pipe(texts, batch_size=32)]
