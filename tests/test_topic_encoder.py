@@ -150,6 +150,17 @@ def test_a_firm_rule_match_opens_the_gate_and_a_hedged_one_does_not(nlp):
     assert not encoder.topics["diplomatic_move"].opens(1.0, True)  # a trusted pattern's 1.0 is certain
 
 
+def test_an_article_with_every_sentence_past_the_gate_is_read(nlp):
+    """Nothing is decided before a sentence is read, whatever the threshold."""
+    linear = TopicTagger.load().model
+    topics = {"prisoner_release": {"gate": 0.0, "mix": 1.0, "threshold": 0.0}}
+    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
+    seen = watched(encoder)
+    sentences = sentences_of(nlp("Rain is expected in Minsk later this week."))
+    tags = TopicTagger(TopicTagger.load().rules, linear, encoder).tag(sentences)
+    assert seen == [sentences[0].text] and "prisoner_release" in {tag.name for tag in tags}
+
+
 def test_a_topic_is_read_best_first_until_a_sentence_tags_it(nlp, monkeypatch):
     rules, linear = TopicTagger.load().rules, TopicTagger.load().model
     sentences = sentences_of(nlp("Belarus freed 14 political prisoners on Thursday, her office said. "

@@ -130,7 +130,8 @@ class TopicTagger:
             gated = {i for i, (p, reading) in enumerate(zip(linear[name], weights, strict=True))
                      if settings.opens(p, reading.firm(name))}
             scores[name] = [None if i in gated else p for i, p in enumerate(linear[name])]
-            decided = max((s for s in scores[name] if s is not None), default=0.0) >= settings.threshold
+            known = [s for s in scores[name] if s is not None]
+            decided = bool(known) and max(known) >= settings.threshold
             best_first = sorted(gated, key=lambda i, p=linear[name]: (-p[i], i))
             unread[name] = [] if decided else best_first[:MAX_ENCODED]
         read: dict[str, dict[str, float]] = {}  # text: topic: the encoder's probability
