@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--source", type=Path, default=None, help="default: $NEWSMON_CACHE/sources/bbc")
     parser.add_argument("--encoder", default=None,
-                        help="the encoder's adapter file (default: the packaged seeds/topic_encoder.npz)")
+                        help="the encoder's adapter file, or `off` (default: the packaged "
+                        "seeds/topic_encoder.npz)")
     args = parser.parse_args(argv)
     folder = args.source or Settings.load().cache / "sources" / "bbc"
     texts = sample(folder, args.articles)
