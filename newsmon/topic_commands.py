@@ -44,8 +44,8 @@ TRAIN_HELP = ("fit the learned topic tagger on the train and dev splits of the l
 ENCODER_HELP = ("fine-tune the topic encoder (low-rank adapters on all-MiniLM-L6-v2 and a head per topic) "
                 "on the train split, choose each topic's gate, blend and threshold on dev against a "
                 "train-only twin of the linear model, fine-tune again on train and dev, and write the "
-                "adapters (needs PyTorch: pip install torch; about 35 minutes on two cores, 50 with "
-                "--pool; the test split is not read)")
+                "adapters (needs PyTorch: pip install torch; about an hour on two cores with --pool, as "
+                "the packaged adapters were fitted; the test split is not read)")
 EVAL_HELP = ("score the topic tagger (the learned model with the rules, as the pipeline runs it) on a "
              "split of the labelled corpus: precision, recall and F1 per topic, then the passages it "
              "got wrong")

@@ -76,7 +76,8 @@ def test_an_adapter_file_round_trips_and_pickles_small(tmp_path):
     for topic in TOPICS:
         np.testing.assert_allclose(found[topic], expected[topic], atol=1e-6)
     shipped = pickle.dumps(loaded)
-    assert len(shipped) < 5_000_000 and pickle.loads(shipped) == loaded
+    # the adapters and where the base is, not the 90 MB of base weights (rank 32: about 5.3 MB)
+    assert len(shipped) < 8_000_000 and pickle.loads(shipped) == loaded
     path.write_bytes(b"not an npz")
     with pytest.raises(ConfigError, match="encoder.npz"):
         TopicEncoder.load(path)
@@ -148,6 +149,21 @@ def test_a_firm_rule_match_opens_the_gate_and_a_hedged_one_does_not(nlp):
     TopicTagger(rules, linear, encoder).tag(sentences)
     assert seen == [sentences[0].text]
     assert not encoder.topics["diplomatic_move"].opens(1.0, True)  # a trusted pattern's 1.0 is certain
+
+
+def test_a_hedged_rule_match_shuts_the_gate_whatever_the_linear_score(nlp):
+    """The rules veto: an appeal or speculation is never read by the encoder as done."""
+    rules, linear = TopicTagger.load().rules, TopicTagger.load().model
+    topics = {"prisoner_release": {"gate": 0.0, "mix": 1.0, "threshold": 2.0}}  # every other sentence is read
+    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
+    seen = watched(encoder)
+    sentences = sentences_of(nlp("Rights groups called for the release of the jailed journalist. "
+                                 "The authorities freed the jailed journalist on Monday. "
+                                 "Rain is expected in Minsk later this week."))
+    readings = rule_weights(sentences, rules)
+    assert "prisoner_release" in readings[0].hedged and readings[1].firm("prisoner_release")
+    TopicTagger(rules, linear, encoder).tag(sentences)
+    assert sorted(seen) == sorted([sentences[1].text, sentences[2].text])
 
 
 def test_an_article_with_every_sentence_past_the_gate_is_read(nlp):

@@ -138,13 +138,15 @@ class EncodedTopic:
     mix: float
     threshold: float
 
-    def opens(self, linear: float, firm_rule: bool) -> bool:
+    def opens(self, linear: float, firm_rule: bool, hedged_rule: bool = False) -> bool:
         """Whether a sentence is encoded: a firm rule match opens the gate too (the linear
         model gives some real ones little: "Rouhani telephoned his Azeri counterpart" 0.18),
-        and costs little, as the rules match few sentences of ordinary news. A trusted
-        pattern's 1.0 is certain already.
+        and costs little, as the rules match few sentences of ordinary news. A hedged rule
+        match (an appeal, a threat, a denial) shuts it: the rules veto what the encoder may
+        read as done ("Rights groups called for the release of the jailed journalist").
+        A trusted pattern's 1.0 is certain already.
         """
-        return linear < 1.0 and (linear >= self.gate or firm_rule)
+        return linear < 1.0 and not hedged_rule and (linear >= self.gate or firm_rule)
 
     def blend(self, linear: float, encoded: float) -> float:
         return self.mix * float(encoded) + (1 - self.mix) * linear

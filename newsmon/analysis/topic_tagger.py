@@ -11,7 +11,8 @@ labelled real reporting (the model's ``trusted_patterns``) tag a sentence on the
 Where the fine-tuned encoder (:mod:`~newsmon.analysis.topic_encoder`) is installed, it
 decides the topics it was kept for: only the sentences the linear model gives at least the
 topic's gate (or that the topic's rules match firmly) are encoded, best first and only
-until one tags the topic, and their probability blends the two.
+until one tags the topic, and their probability blends the two. A sentence the rules
+match only hedged (an appeal, a threat) is never encoded: the rules' veto stands.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class TopicTagger:
             if name not in linear:
                 continue
             gated = {i for i, (p, reading) in enumerate(zip(linear[name], weights, strict=True))
-                     if settings.opens(p, reading.firm(name))}
+                     if settings.opens(p, reading.firm(name), name in reading.hedged)}
             scores[name] = [None if i in gated else p for i, p in enumerate(linear[name])]
             known = [s for s in scores[name] if s is not None]
             decided = bool(known) and max(known) >= settings.threshold
