@@ -148,7 +148,7 @@ def test_a_firm_rule_match_opens_the_gate_and_a_hedged_one_does_not(nlp):
     assert "diplomatic_move" in readings[1].hedged and "diplomatic_move" not in readings[2].weights
     TopicTagger(rules, linear, encoder).tag(sentences)
     assert seen == [sentences[0].text]
-    assert not encoder.topics["diplomatic_move"].opens(1.0, True)  # a trusted pattern's 1.0 is certain
+    assert not encoder.topics["diplomatic_move"].opens(1.0, True, False)  # a trusted pattern's 1.0 is certain
 
 
 def test_a_hedged_rule_match_shuts_the_gate_whatever_the_linear_score(nlp):

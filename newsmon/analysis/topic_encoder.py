@@ -138,11 +138,11 @@ class EncodedTopic:
     mix: float
     threshold: float
 
-    def opens(self, linear: float, firm_rule: bool, hedged_rule: bool = False) -> bool:
+    def opens(self, linear: float, firm_rule: bool, hedged_rule: bool) -> bool:
         """Whether a sentence is encoded: a firm rule match opens the gate too (the linear
         model gives some real ones little: "Rouhani telephoned his Azeri counterpart" 0.18),
         and costs little, as the rules match few sentences of ordinary news. A hedged rule
-        match (an appeal, a threat, a denial) shuts it: the rules veto what the encoder may
+        match (an appeal, an offer, speculation) shuts it: the rules veto what the encoder may
         read as done ("Rights groups called for the release of the jailed journalist").
         A trusted pattern's 1.0 is certain already.
         """

@@ -12,7 +12,7 @@ Where the fine-tuned encoder (:mod:`~newsmon.analysis.topic_encoder`) is install
 decides the topics it was kept for: only the sentences the linear model gives at least the
 topic's gate (or that the topic's rules match firmly) are encoded, best first and only
 until one tags the topic, and their probability blends the two. A sentence the rules
-match only hedged (an appeal, a threat) is never encoded: the rules' veto stands.
+match only hedged (an appeal, an offer, speculation) is never encoded: the rules' veto stands.
 """
 
 from __future__ import annotations
