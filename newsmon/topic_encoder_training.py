@@ -211,7 +211,7 @@ def choose(rows: Sequence[Mapping], sentences: Mapping[str, Sequence[Sentence]],
             for mix in MIXES:
                 settings = EncodedTopic(gate, mix, 0.5)
                 best = np.array([max(settings.blend(p, encoded[topic][by_sentence[row["hash"], i]])
-                                     if settings.opens(p, *verdict) else p
+                                     if settings.opens(p, *verdict) else settings.unread(p, verdict[1])
                                      for i, (p, verdict) in enumerate(zip(linear_scores[row["hash"], topic],
                                                                           verdicts[row["hash"], topic],
                                                                           strict=True)))

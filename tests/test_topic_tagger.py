@@ -69,6 +69,8 @@ def test_the_vilnius_story_is_a_diplomatic_move_only(nlp, tagger):
     ("Rights groups called for the release of the jailed journalist.", "prisoner_release"),
     ("Washington could consider easing sanctions on Minsk, an official said.", "sanctions_relief"),
     ("The EU extended its sanctions on Belarus for another year.", "sanctions_relief"),
+    ("Tehran kept insisting on the lifting of all sanctions before any talks.", "sanctions_relief"),
+    ("Critics faulted the White House's unwillingness to give Minsk sanctions relief.", "sanctions_relief"),
     ("Dinamo Minsk beat Dinamo Riga 4-3 in overtime on Sunday.", "diplomatic_move"),
 ])
 def test_near_misses_stay_out(nlp, tagger, text, topic):

@@ -148,6 +148,15 @@ class EncodedTopic:
         """
         return linear < 1.0 and not hedged_rule and (linear >= self.gate or firm_rule)
 
+    def unread(self, linear: float, hedged_rule: bool) -> float:
+        """A sentence's score when it is not encoded: its linear probability, or 0 where the
+        rules match it only hedged. The veto holds for the linear model too, which scores
+        "Iran insisted on the lifting of sanctions" 0.94; of the one-sentence train and dev
+        passages the rules match only hedged, 7 of 133 are sanctions relief and 4 of 49
+        prisoner releases.
+        """
+        return 0.0 if hedged_rule else linear
+
     def blend(self, linear: float, encoded: float) -> float:
         return self.mix * float(encoded) + (1 - self.mix) * linear
 

@@ -113,8 +113,8 @@ class TopicTagger:
     def _encoded(self, sentences: Sequence[Sentence], linear: Mapping[str, Sequence[float]],
                  weights: Sequence[RuleReading]) -> dict[str, list[float | None]]:
         """Per topic the encoder decides, each sentence's score: the blend for the sentences
-        past the topic's gate (:meth:`EncodedTopic.opens`), the linear probability for the rest
-        (and for a trusted pattern's 1.0), None for a sentence left unread.
+        past the topic's gate (:meth:`EncodedTopic.opens`), :meth:`EncodedTopic.unread` for the
+        rest (a trusted pattern's 1.0 among them), None for a sentence left unread.
 
         The sentences past a gate are read best first (by the linear model), one per topic a
         round, and a topic's reading stops once a score reaches its threshold (the rest could
@@ -130,7 +130,8 @@ class TopicTagger:
                 continue
             gated = {i for i, (p, reading) in enumerate(zip(linear[name], weights, strict=True))
                      if settings.opens(p, reading.firm(name), name in reading.hedged)}
-            scores[name] = [None if i in gated else p for i, p in enumerate(linear[name])]
+            scores[name] = [None if i in gated else settings.unread(p, name in weights[i].hedged)
+                            for i, p in enumerate(linear[name])]
             known = [s for s in scores[name] if s is not None]
             decided = bool(known) and max(known) >= settings.threshold
             best_first = sorted(gated, key=lambda i, p=linear[name]: (-p[i], i))
