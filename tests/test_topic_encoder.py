@@ -135,45 +135,46 @@ def test_only_sentences_past_a_gate_are_encoded(nlp):
     assert tagger.provenance["topic_encoder"] == encoder.version and head.threshold > 0
 
 
-def test_a_firm_rule_match_opens_the_gate_and_a_hedged_one_does_not(nlp):
-    rules, linear = TopicTagger.load().rules, TopicTagger.load().model
-    topics = {"diplomatic_move": {"gate": 0.99, "mix": 1.0, "threshold": 0.5}}  # no linear score opens it
-    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
+def encoded_while_tagging(nlp, topics: dict, text: str):
+    """``text``'s sentences, the rules' reading of each, the texts a random encoder with
+    ``topics`` settings read while tagging it (in order), the tags, and that encoder.
+    """
+    packaged = TopicTagger.load()
+    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=packaged.model.version)
     seen = watched(encoder)
-    sentences = sentences_of(nlp("The prime minister telephoned his Japanese counterpart on Sunday. "
-                                 "Analysts said the prime minister may telephone his Japanese counterpart. "
-                                 "Rain is expected in Tokyo later this week."))
-    readings = rule_weights(sentences, rules)
+    sentences = sentences_of(nlp(text))
+    tags = TopicTagger(packaged.rules, packaged.model, encoder).tag(sentences)
+    return sentences, rule_weights(sentences, packaged.rules), seen, tags, encoder
+
+
+def test_a_firm_rule_match_opens_the_gate_and_a_hedged_one_does_not(nlp):
+    topics = {"diplomatic_move": {"gate": 0.99, "mix": 1.0, "threshold": 0.5}}  # no linear score opens it
+    sentences, readings, seen, _, encoder = encoded_while_tagging(
+        nlp, topics, "The prime minister telephoned his Japanese counterpart on Sunday. "
+                     "Analysts said the prime minister may telephone his Japanese counterpart. "
+                     "Rain is expected in Tokyo later this week.")
     assert "diplomatic_move" in readings[0].weights and "diplomatic_move" not in readings[0].hedged
     assert "diplomatic_move" in readings[1].hedged and "diplomatic_move" not in readings[2].weights
-    TopicTagger(rules, linear, encoder).tag(sentences)
     assert seen == [sentences[0].text]
     assert not encoder.topics["diplomatic_move"].opens(1.0, True, False)  # a trusted pattern's 1.0 is certain
 
 
 def test_a_hedged_rule_match_shuts_the_gate_whatever_the_linear_score(nlp):
     """The rules veto: an appeal or speculation is never read by the encoder as done."""
-    rules, linear = TopicTagger.load().rules, TopicTagger.load().model
     topics = {"prisoner_release": {"gate": 0.0, "mix": 1.0, "threshold": 2.0}}  # every other sentence is read
-    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
-    seen = watched(encoder)
-    sentences = sentences_of(nlp("Rights groups called for the release of the jailed journalist. "
-                                 "The authorities freed the jailed journalist on Monday. "
-                                 "Rain is expected in Minsk later this week."))
-    readings = rule_weights(sentences, rules)
+    sentences, readings, seen, _, _ = encoded_while_tagging(
+        nlp, topics, "Rights groups called for the release of the jailed journalist. "
+                     "The authorities freed the jailed journalist on Monday. "
+                     "Rain is expected in Minsk later this week.")
     assert "prisoner_release" in readings[0].hedged and readings[1].firm("prisoner_release")
-    TopicTagger(rules, linear, encoder).tag(sentences)
     assert sorted(seen) == sorted([sentences[1].text, sentences[2].text])
 
 
 def test_an_article_with_every_sentence_past_the_gate_is_read(nlp):
     """Nothing is decided before a sentence is read, whatever the threshold."""
-    linear = TopicTagger.load().model
     topics = {"prisoner_release": {"gate": 0.0, "mix": 1.0, "threshold": 0.0}}
-    encoder, _ = encoder_of(random_adapter(), None, topics, gated_by=linear.version)
-    seen = watched(encoder)
-    sentences = sentences_of(nlp("Rain is expected in Minsk later this week."))
-    tags = TopicTagger(TopicTagger.load().rules, linear, encoder).tag(sentences)
+    sentences, _, seen, tags, _ = encoded_while_tagging(nlp, topics,
+                                                        "Rain is expected in Minsk later this week.")
     assert seen == [sentences[0].text] and "prisoner_release" in {tag.name for tag in tags}
 
 
