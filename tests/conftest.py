@@ -9,6 +9,7 @@ and reported as skipped, when run by hand; under CI (``CI`` or
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import socket
 import uuid
@@ -150,6 +151,20 @@ def gazetteer():
     from newsmon.analysis.gazetteer import Gazetteer
 
     return Gazetteer.load()
+
+
+@pytest.fixture(scope="session")
+def analyse(nlp, gazetteer):
+    """text → (text, sentences, entities) through the real model, each text read once."""
+    from newsmon.analysis.entities import extract_entities
+    from newsmon.analysis.text import sentences_of
+
+    @functools.cache
+    def run(text: str):
+        doc = nlp(text)
+        return text, sentences_of(doc), extract_entities(doc, gazetteer)
+
+    return run
 
 
 @pytest.fixture

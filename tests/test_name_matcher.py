@@ -5,7 +5,6 @@ friends, filters, the confidence ladder, the seed article, and a speed figure (p
 
 from __future__ import annotations
 
-import functools
 import pickle
 import random
 import time
@@ -13,23 +12,9 @@ from importlib.resources import files
 
 import pytest
 
-from newsmon.analysis.entities import extract_entities
 from newsmon.analysis.name_matcher import CONFIDENCE, Match, WatchMatcher
-from newsmon.analysis.text import sentences_of
 from newsmon.analysis.watch_entries import WatchEntry, compute_entry_id, load_watchlist_file
 from tests.support.names import NOW, SEED_WATCHED, entries, matcher, names_of, only, seed_text
-
-
-@pytest.fixture(scope="module")
-def analyse(nlp, gazetteer):
-    """text → (text, sentences, entities) through the real model."""
-
-    @functools.cache
-    def run(text: str):
-        doc = nlp(text)
-        return text, sentences_of(doc), extract_entities(doc, gazetteer)
-
-    return run
 
 
 @pytest.fixture(scope="module")

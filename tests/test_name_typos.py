@@ -5,26 +5,11 @@ reporting is measured by ``bench/name_accuracy.py``).
 
 from __future__ import annotations
 
-import functools
 import json
 
-import pytest
-
-from newsmon.analysis.entities import extract_entities
 from newsmon.analysis.name_matcher import WatchMatcher
 from newsmon.analysis.name_patterns import edits
-from newsmon.analysis.text import sentences_of
 from tests.support.names import entries, matcher, names_of, only
-
-
-@pytest.fixture(scope="module")
-def analyse(nlp, gazetteer):
-    @functools.cache
-    def run(text: str):
-        doc = nlp(text)
-        return text, sentences_of(doc), extract_entities(doc, gazetteer)
-
-    return run
 
 
 def test_edits_count_a_swap_of_neighbours_as_one():
