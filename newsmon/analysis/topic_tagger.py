@@ -128,9 +128,10 @@ class TopicTagger:
         for name, settings in self.encoder.topics.items():
             if name not in linear:
                 continue
+            hedged = [name in reading.hedged for reading in weights]
             gated = {i for i, (p, reading) in enumerate(zip(linear[name], weights, strict=True))
-                     if settings.opens(p, reading.firm(name), name in reading.hedged)}
-            scores[name] = [None if i in gated else settings.unread(p, name in weights[i].hedged)
+                     if settings.opens(p, reading.firm(name), hedged[i])}
+            scores[name] = [None if i in gated else settings.unread(p, hedged[i])
                             for i, p in enumerate(linear[name])]
             known = [s for s in scores[name] if s is not None]
             decided = bool(known) and max(known) >= settings.threshold
